@@ -1,0 +1,19 @@
+"""Affect (emotion) classification for chat agents."""
+
+from jeffrey_affect._classifier import AffectClassifier
+from jeffrey_affect._config import AffectConfig
+from jeffrey_affect._encoder import Encoder, SentenceTransformerEncoder
+from jeffrey_affect._labels import EMOTIONS, Emotion
+from jeffrey_affect._result import AffectResult
+from jeffrey_affect._text import preprocess_light
+
+__all__ = [
+    "EMOTIONS",
+    "AffectClassifier",
+    "AffectConfig",
+    "AffectResult",
+    "Emotion",
+    "Encoder",
+    "SentenceTransformerEncoder",
+    "preprocess_light",
+]

@@ -1,0 +1,113 @@
+"""Trained artifacts on disk, and the guards that keep a mismatched encoder away from them."""
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import joblib
+from pydantic import BaseModel, ValidationError
+
+from jeffrey_affect._encoder import Encoder
+from jeffrey_affect._head import LinearHead
+from jeffrey_affect._prototypes import Prototypes
+
+HEAD_FILE = "linear_head.joblib"
+PROTOTYPES_FILE = "prototypes.npz"
+MANIFEST_FILE = "manifest.json"
+
+logger = logging.getLogger("jeffrey_affect")
+
+
+def bundled_artifacts_dir() -> Path:
+    """Inside an installed wheel the artifacts sit in the package; in a checkout, at its top."""
+    packaged = Path(__file__).parent / "models"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "models"
+
+
+class EncoderInfo(BaseModel):
+    name: str
+    dimension: int
+    prefix: str
+
+
+class Manifest(BaseModel):
+    """What made the artifacts; ``config_hash`` is the sha256 of the rest as canonical JSON."""
+
+    encoder: EncoderInfo
+    labels: list[str]
+    mapping: dict[str, list[str]]
+    train_class_counts: list[int]
+    hyperparameters: dict[str, Any]
+    data_sha256: dict[str, str]
+    versions: dict[str, str]
+    config_hash: str = ""
+
+    def compute_hash(self) -> str:
+        body = self.model_dump(exclude={"config_hash"})
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass
+class Artifacts:
+    """What loaded, and for each route that cannot serve, the reason it cannot."""
+
+    manifest: Manifest | None
+    head: LinearHead | None
+    prototypes: Prototypes | None
+    head_problem: str | None
+    prototypes_problem: str | None
+
+    @property
+    def model_version(self) -> str:
+        return self.manifest.config_hash[:12] if self.manifest else "unknown"
+
+
+def _encoder_problem(manifest: Manifest, encoder: Encoder, dimension: int) -> str | None:
+    name = getattr(encoder, "name", None)
+    if name is not None and name != manifest.encoder.name:
+        return f"encoder mismatch: artifacts trained with {manifest.encoder.name}, running {name}"
+    if not dimension == manifest.encoder.dimension == encoder.dimension:
+        return (
+            f"dimension mismatch: artifact {dimension}, manifest {manifest.encoder.dimension}, "
+            f"encoder {encoder.dimension}"
+        )
+    return None
+
+
+def load_artifacts(directory: Path, encoder: Encoder) -> Artifacts:
+    """Load what can; a missing, corrupt or mismatched file becomes a reason, not a crash."""
+    try:
+        manifest = Manifest.model_validate_json((directory / MANIFEST_FILE).read_bytes())
+    except (OSError, ValidationError, ValueError) as exc:
+        reason = f"{MANIFEST_FILE} unreadable in {directory}: {type(exc).__name__}"
+        logger.warning("%s; only the regex route will serve", reason)
+        return Artifacts(None, None, None, reason, reason)
+
+    head: LinearHead | None = None
+    head_problem: str | None
+    try:
+        loaded = joblib.load(directory / HEAD_FILE)
+        if not isinstance(loaded, LinearHead):
+            raise TypeError(f"holds a {type(loaded).__name__}, not a LinearHead")
+        head_problem = _encoder_problem(manifest, encoder, loaded.dimension_)
+        head = None if head_problem else loaded
+    except Exception as exc:  # a corrupt pickle can raise nearly anything
+        head_problem = f"{HEAD_FILE} unreadable: {type(exc).__name__}: {exc}"[:200]
+
+    prototypes: Prototypes | None = None
+    prototypes_problem: str | None
+    try:
+        loaded_prototypes = Prototypes.load(directory / PROTOTYPES_FILE)
+        prototypes_problem = _encoder_problem(manifest, encoder, loaded_prototypes.dimension)
+        prototypes = None if prototypes_problem else loaded_prototypes
+    except Exception as exc:  # zip and numpy errors of many kinds
+        prototypes_problem = f"{PROTOTYPES_FILE} unreadable: {type(exc).__name__}: {exc}"[:200]
+
+    for problem in (head_problem, prototypes_problem):
+        if problem:
+            logger.warning("%s (in %s)", problem, directory)
+    return Artifacts(manifest, head, prototypes, head_problem, prototypes_problem)

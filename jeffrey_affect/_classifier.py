@@ -1,0 +1,250 @@
+"""The router: linear head, then prototypes, then the regex lexicon, behind an LRU cache."""
+
+import asyncio
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from cachetools import LRUCache
+from scipy.special import softmax
+
+from jeffrey_affect._artifacts import Artifacts, bundled_artifacts_dir, load_artifacts
+from jeffrey_affect._config import AffectConfig
+from jeffrey_affect._encoder import Encoder, SentenceTransformerEncoder
+from jeffrey_affect._labels import EMOTIONS
+from jeffrey_affect._lexicon import lexicon_scores
+from jeffrey_affect._log import PredictionLog
+from jeffrey_affect._result import AffectResult, Route
+from jeffrey_affect._text import preprocess_light
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """A route's verdict on one preprocessed text, before timing and logging."""
+
+    scores: tuple[float, ...]
+    route: Route
+    reason: str | None
+
+
+class AffectClassifier:
+    """Classifies user turns into one of ``EMOTIONS`` with a calibrated confidence.
+
+    Only model-route outcomes are cached, so a transient encoder fault is retried on the next call.
+    """
+
+    def __init__(
+        self, config: AffectConfig | None = None, *, encoder: Encoder | None = None
+    ) -> None:
+        self.config = config or AffectConfig()
+        if encoder is None:
+            encoder = SentenceTransformerEncoder(
+                self.config.encoder_model, self.config.encoder_prefix
+            )
+        elif not isinstance(encoder, Encoder):
+            raise TypeError(
+                f"encoder must have .dimension and .encode(list[str]), got {type(encoder).__name__}"
+            )
+        self.encoder = encoder
+        self.artifacts: Artifacts = load_artifacts(
+            self.config.artifacts_dir or bundled_artifacts_dir(), encoder
+        )
+        self.class_prior = _prior_name(self.config.class_prior)
+        self.prior_shift = self._prior_correction()
+        self._log = (
+            PredictionLog(self.config.log_dir, self.config.log_text_chars)
+            if self.config.log_enabled
+            else None
+        )
+        self._cache: LRUCache[str, _Outcome] = LRUCache(maxsize=max(self.config.cache_size, 1))
+        self._cache_lock = threading.Lock()
+        self._encode_lock = threading.Lock()  # tokenizers are not safe for concurrent use
+        self._stats_lock = threading.Lock()
+        self._routes: Counter[str] = Counter()
+        self._reasons: Counter[str] = Counter()
+        self._cache_hits = 0
+        self._cache_misses = 0
+        self._logged = 0
+        self._latencies: deque[float] = deque(maxlen=10_000)
+
+    @property
+    def model_version(self) -> str:
+        return self.artifacts.model_version
+
+    def _prior_correction(self) -> np.ndarray:
+        """Logit shift from the training prior to the configured one."""
+        manifest = self.artifacts.manifest
+        prior = self.config.class_prior
+        if manifest is None or prior == "train":
+            return np.zeros(len(EMOTIONS))
+        counts = np.asarray(manifest.train_class_counts, dtype=np.float64)
+        log_train: np.ndarray = np.log(counts / counts.sum())
+        if prior == "uniform":
+            return -log_train
+        weights = np.asarray([prior[e] for e in EMOTIONS], dtype=np.float64)
+        shift: np.ndarray = np.log(weights / weights.sum()) - log_train
+        return shift
+
+    def classify(self, text: str) -> AffectResult:
+        if not isinstance(text, str):
+            raise TypeError(f"classify() expects a str, got {type(text).__name__}")
+        return self.classify_batch([text])[0]
+
+    async def aclassify(self, text: str) -> AffectResult:
+        """Runs in a worker thread: encoding is CPU-bound and would block the event loop."""
+        return await asyncio.to_thread(self.classify, text)
+
+    async def aclassify_batch(self, texts: Sequence[str]) -> list[AffectResult]:
+        return await asyncio.to_thread(self.classify_batch, texts)
+
+    def classify_batch(self, texts: Sequence[str]) -> list[AffectResult]:
+        """Classify many turns with one encoder call for the cache misses.
+
+        ``latency_ms`` of each result is the batch's wall time divided by its size.
+        """
+        if isinstance(texts, str) or not isinstance(texts, Sequence):
+            raise TypeError(f"classify_batch() expects a list of str, got {type(texts).__name__}")
+        for t in texts:
+            if not isinstance(t, str):
+                raise TypeError(f"classify_batch() expects str items, got {type(t).__name__}")
+        started = time.perf_counter()
+        clean = [preprocess_light(t) for t in texts]
+        found: dict[str, _Outcome] = {}
+        with self._cache_lock:
+            for c in clean:
+                if c and self.config.cache_size and c in self._cache:
+                    found[c] = self._cache[c]
+        hits = set(found)
+        misses = list(dict.fromkeys(c for c in clean if c and c not in found))
+        if misses:
+            fresh = self._score(misses)
+            found.update(fresh)
+            if self.config.cache_size:
+                with self._cache_lock:
+                    for c, outcome in fresh.items():
+                        if outcome.route != "regex":
+                            self._cache[c] = outcome
+        latency_ms = (time.perf_counter() - started) * 1000 / max(len(texts), 1)
+        empty = _Outcome(_lexicon_tuple(""), "regex", "empty text")
+        results = [self._result(found.get(c, empty), c in hits, latency_ms) for c in clean]
+        self._record(results, clean)
+        return results
+
+    def _score(self, texts: list[str]) -> dict[str, _Outcome]:
+        """Route each text: head, else prototypes, else regex; each fallback says why."""
+        try:
+            with self._encode_lock:
+                embeddings = np.asarray(self.encoder.encode(texts), dtype=np.float32)
+            if embeddings.shape != (len(texts), self.encoder.dimension):
+                raise ValueError(f"encoder returned shape {embeddings.shape}")
+        except Exception as exc:  # any encoder fault must fall back, not escape
+            reason = f"encoder failed: {type(exc).__name__}: {exc}"[:200]
+            return {t: self._regex(t, reason) for t in texts}
+        finite = [bool(row.all()) for row in np.isfinite(embeddings)]
+        pairs = list(zip(texts, finite, strict=True))
+        out = {t: self._regex(t, "non-finite embedding") for t, ok in pairs if not ok}
+        if any(finite):
+            embedded = [t for t, ok in pairs if ok]
+            out.update(self._score_embedded(embedded, embeddings[np.asarray(finite)]))
+        return out
+
+    def _score_embedded(self, texts: list[str], embeddings: np.ndarray) -> dict[str, _Outcome]:
+        head, prototypes = self.artifacts.head, self.artifacts.prototypes
+        reason = self.artifacts.head_problem
+        if head is not None:
+            try:
+                return self._model_outcomes(
+                    texts, head.logits(texts, embeddings), "linear_head", None
+                )
+            except Exception as exc:
+                reason = f"linear head failed: {type(exc).__name__}: {exc}"[:200]
+        if prototypes is not None:
+            try:
+                return self._model_outcomes(
+                    texts, prototypes.logits(embeddings), "prototypes", reason
+                )
+            except Exception as exc:
+                reason = f"{reason}; prototypes failed: {type(exc).__name__}: {exc}"[:200]
+        else:
+            reason = f"{reason}; {self.artifacts.prototypes_problem}"[:200]
+        return {t: self._regex(t, reason) for t in texts}
+
+    def _model_outcomes(
+        self, texts: list[str], logits: np.ndarray, route: Route, reason: str | None
+    ) -> dict[str, _Outcome]:
+        shifted = np.asarray(logits, dtype=np.float64) + self.prior_shift
+        if shifted.shape != (len(texts), len(EMOTIONS)) or not np.isfinite(shifted).all():
+            raise ValueError(f"{route} produced unusable scores of shape {shifted.shape}")
+        scores = softmax(shifted, axis=1)
+        return {
+            t: _Outcome(tuple(map(float, row)), route, reason)
+            for t, row in zip(texts, scores, strict=True)
+        }
+
+    @staticmethod
+    def _regex(text: str, reason: str) -> _Outcome:
+        return _Outcome(_lexicon_tuple(text), "regex", reason)
+
+    def _result(self, outcome: _Outcome, cache_hit: bool, latency_ms: float) -> AffectResult:
+        top = int(np.argmax(outcome.scores))
+        confidence = outcome.scores[top]
+        return AffectResult(
+            emotion=EMOTIONS[top],
+            confidence=confidence,
+            scores=dict(zip(EMOTIONS, outcome.scores, strict=True)),
+            route=outcome.route,
+            fallback_reason=outcome.reason,
+            low_confidence=confidence < self.config.low_confidence_threshold,
+            latency_ms=latency_ms,
+            cache_hit=cache_hit,
+            model_version=self.model_version,
+            class_prior=self.class_prior,
+        )
+
+    def _record(self, results: list[AffectResult], texts: list[str]) -> None:
+        logged = (
+            [self._log.write(r, t) for r, t in zip(results, texts, strict=True)]
+            if self._log
+            else []
+        )
+        with self._stats_lock:
+            for r in results:
+                self._routes[r.route] += 1
+                if r.fallback_reason:
+                    self._reasons[r.fallback_reason] += 1
+                self._cache_hits += r.cache_hit
+                self._latencies.append(r.latency_ms)
+            self._cache_misses += sum(not r.cache_hit for r in results)
+            self._logged += sum(logged)
+
+    def stats(self) -> dict[str, Any]:
+        """In-process counters since construction; latency over the last 10,000 results."""
+        with self._stats_lock:
+            latencies = np.asarray(self._latencies)
+            return {
+                "predictions": sum(self._routes.values()),
+                "routes": dict(self._routes),
+                "fallback_reasons": dict(self._reasons),
+                "cache_hits": self._cache_hits,
+                "cache_misses": self._cache_misses,
+                "logged": self._logged,
+                "log_write_failures": self._log.failures if self._log else 0,
+                "latency_ms": {
+                    "mean": float(latencies.mean()) if latencies.size else None,
+                    "p50": float(np.percentile(latencies, 50)) if latencies.size else None,
+                    "p95": float(np.percentile(latencies, 95)) if latencies.size else None,
+                },
+            }
+
+
+def _lexicon_tuple(text: str) -> tuple[float, ...]:
+    scores = lexicon_scores(text)
+    return tuple(scores[e] for e in EMOTIONS)
+
+
+def _prior_name(prior: object) -> str:
+    return prior if isinstance(prior, str) else "custom"

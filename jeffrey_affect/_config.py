@@ -1,0 +1,46 @@
+"""Settings, each overridable by a ``JEFFREY_AFFECT_<FIELD>`` environment variable."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from jeffrey_affect._labels import EMOTIONS
+
+DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
+
+ClassPrior = Literal["uniform", "train"] | dict[str, float]
+
+
+class AffectConfig(BaseSettings):
+    """How the classifier encodes, routes and logs.
+
+    ``class_prior`` corrects the head's Reddit-trained prior: "uniform" suits chat traffic, "train"
+    keeps GoEmotions' own prior, and a mapping of label to weight matches a user's own traffic.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="JEFFREY_AFFECT_", frozen=True)
+
+    encoder_model: str = DEFAULT_ENCODER
+    encoder_prefix: str | None = None
+    cache_size: int = Field(default=4096, ge=0)
+    artifacts_dir: Path | None = None
+    class_prior: ClassPrior = "uniform"
+    low_confidence_threshold: float = Field(default=0.4, ge=0.0, le=1.0)
+    log_enabled: bool = True
+    log_dir: Path = Path("logs/predictions")
+    log_text_chars: int = Field(default=50, ge=0)
+
+    @field_validator("class_prior")
+    @classmethod
+    def _weights_cover_every_label(cls, prior: ClassPrior) -> ClassPrior:
+        if isinstance(prior, dict):
+            unknown = set(prior) - set(EMOTIONS)
+            missing = set(EMOTIONS) - set(prior)
+            if unknown or missing or any(not w > 0 for w in prior.values()):
+                raise ValueError(
+                    f"class_prior weights need a positive weight for each of {EMOTIONS}; "
+                    f"unknown {sorted(unknown)}, missing {sorted(missing)}"
+                )
+        return prior

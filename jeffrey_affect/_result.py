@@ -1,0 +1,30 @@
+"""What one classification returns."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from jeffrey_affect._labels import Emotion
+
+Route = Literal["linear_head", "prototypes", "regex"]
+
+
+class AffectResult(BaseModel):
+    """One user turn's emotion, with where it came from and how sure it is.
+
+    ``scores`` holds all eight labels and sums to 1; ``confidence`` is the top score.
+    ``fallback_reason`` is None when the linear head served, else why it did not.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    emotion: Emotion
+    confidence: float = Field(ge=0.0, le=1.0)
+    scores: dict[Emotion, float]
+    route: Route
+    fallback_reason: str | None
+    low_confidence: bool
+    latency_ms: float = Field(ge=0.0)
+    cache_hit: bool
+    model_version: str
+    class_prior: str

@@ -1,0 +1,137 @@
+"""The ``jeffrey-affect`` command."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from jeffrey_affect._classifier import AffectClassifier
+from jeffrey_affect._config import AffectConfig
+from jeffrey_affect._labels import EMOTIONS
+from jeffrey_affect._report import add_report_arguments, run_report
+
+DEMO_TURNS = (
+    "the app crashed again, I'm so done",
+    "THANK YOU so much, it works perfectly now!! 🎉",
+    "my biopsy results come tomorrow and I can't stop shaking",
+    "wait, you're telling me the refund already went through?",
+    "my dog died this morning",
+    "this is a scam and you people are liars, I want my money back NOW",
+    "ew, there was a hair baked into the bread",
+    "can you change my delivery address to 12 Elm Street?",
+    "",
+)
+
+
+def _classifier(**overrides: object) -> AffectClassifier:
+    """Settings from the environment, with the command's own overrides on top."""
+    settings = {k: v for k, v in overrides.items() if v is not None}
+    return AffectClassifier(AffectConfig.model_validate(settings))
+
+
+def _cmd_classify(args: argparse.Namespace) -> int:
+    texts = [line.rstrip("\n") for line in sys.stdin] if args.stdin else args.texts
+    if not texts:
+        print("give TEXT arguments or --stdin", file=sys.stderr)
+        return 2
+    for result in _classifier().classify_batch(texts):
+        print(result.model_dump_json())
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    clf = _classifier(log_enabled=False)
+    print(f"model {clf.model_version}, class prior {clf.class_prior}")
+    for text in DEMO_TURNS:
+        r = clf.classify(text)
+        note = f"  ({r.fallback_reason})" if r.fallback_reason else ""
+        print(f"{r.emotion:<11} {r.confidence:5.2f}  {r.route:<11} {text!r}{note}")
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from jeffrey_affect._encoder import SentenceTransformerEncoder
+    from jeffrey_affect._train import train
+
+    config = AffectConfig()
+    encoder = SentenceTransformerEncoder(config.encoder_model, config.encoder_prefix)
+    manifest = train(args.data, args.out, encoder, cache_dir=args.cache_dir)
+    print(f"wrote {args.out} (config_hash {manifest.config_hash})")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from jeffrey_affect._data import load_split
+    from jeffrey_affect._eval import evaluate
+
+    split = load_split(args.data, args.split)
+    clf = _classifier(log_enabled=False, class_prior=args.class_prior)
+    report = evaluate(clf, split.texts, split.labels, args.cache_dir)
+    for figures in report.values():
+        del figures["predicted"]
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"GoEmotions {args.split}, n={len(split.texts)}, class prior {clf.class_prior}")
+    print(f"{'route':<12} {'macro-F1':>8} {'accuracy':>8} {'ECE':>6}")
+    for route, f in report.items():
+        print(f"{route:<12} {f['macro_f1']:8.3f} {f['accuracy']:8.3f} {f['ece']:6.3f}")
+    print("\nper-class F1")
+    print(f"{'route':<12} " + " ".join(f"{e[:6]:>6}" for e in EMOTIONS))
+    for route, f in report.items():
+        print(f"{route:<12} " + " ".join(f"{f['per_class'][e]['f1']:6.3f}" for e in EMOTIONS))
+    return 0
+
+
+def _prior(value: str) -> str | dict[str, float]:
+    if value in ("uniform", "train"):
+        return value
+    weights: dict[str, float] = json.loads(value)
+    return weights
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jeffrey-affect", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("classify", help="print one JSON result a line")
+    p.add_argument("texts", nargs="*", metavar="TEXT")
+    p.add_argument("--stdin", action="store_true", help="read one text a line from stdin")
+    p.set_defaults(run=_cmd_classify)
+
+    p = sub.add_parser("demo", help="classify a handful of varied turns")
+    p.set_defaults(run=_cmd_demo)
+
+    data = Path("../shared/goemotions")
+    cache = Path(".cache/embeddings")
+    p = sub.add_parser("train", help="train the artifacts on GoEmotions")
+    p.add_argument("--data", type=Path, default=data)
+    p.add_argument("--out", type=Path, default=Path("models"))
+    p.add_argument("--cache-dir", type=Path, default=cache)
+    p.set_defaults(run=_cmd_train)
+
+    p = sub.add_parser("eval", help="macro-F1, accuracy and per-class figures per route")
+    p.add_argument("--data", type=Path, default=data)
+    p.add_argument("--split", choices=("train", "dev", "test"), default="test")
+    p.add_argument("--class-prior", type=_prior, default=None, help="uniform, train or JSON")
+    p.add_argument("--cache-dir", type=Path, default=cache)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_cmd_eval)
+
+    p = sub.add_parser("report", help="monitoring analysis of the prediction logs")
+    add_report_arguments(p)
+    p.set_defaults(run=run_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"jeffrey-affect {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jeffrey_affect import EMOTIONS, AffectClassifier, AffectConfig, AffectResult
+
+Make = Callable[..., AffectClassifier]
+
+
+class CountingEncoder:
+    """Wraps the real encoder to count calls and texts."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.name = inner.name  # type: ignore[attr-defined]
+        self.dimension = inner.dimension  # type: ignore[attr-defined]
+        self.calls: list[list[str]] = []
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.calls.append(list(texts))
+        return self.inner.encode(texts)  # type: ignore[attr-defined, no-any-return]
+
+
+def assert_valid(r: AffectResult) -> None:
+    assert r.emotion in EMOTIONS
+    assert set(r.scores) == set(EMOTIONS)
+    assert sum(r.scores.values()) == pytest.approx(1.0, abs=1e-6)
+    assert r.confidence == max(r.scores.values())
+    assert r.scores[r.emotion] == r.confidence
+    assert 0.0 <= r.confidence <= 1.0
+
+
+def test_clear_turns_get_the_obvious_label_from_the_head(make_classifier: Make) -> None:
+    clf = make_classifier(class_prior="train")
+    turns = {
+        "thank you so much, this is wonderful!": "joy",
+        "I'm terrified about the surgery tomorrow": "fear",
+        "my grandmother passed away last night": "sadness",
+        "ew, that is absolutely disgusting": "disgust",
+        "please set a reminder for 3pm": "neutral",
+    }
+    for text, label in turns.items():
+        r = clf.classify(text)
+        assert_valid(r)
+        assert (r.emotion, r.route, r.fallback_reason) == (label, "linear_head", None), text
+        assert r.model_version == clf.artifacts.manifest.config_hash[:12]  # type: ignore[union-attr]
+
+
+def test_low_confidence_follows_the_threshold(make_classifier: Make) -> None:
+    text = "hmm ok"
+    loose = make_classifier(low_confidence_threshold=0.0).classify(text)
+    strict = make_classifier(low_confidence_threshold=1.0).classify(text)
+    assert not loose.low_confidence
+    assert strict.low_confidence
+
+
+def test_second_call_is_a_cache_hit_with_the_same_scores(make_classifier: Make, encoder) -> None:
+    counting = CountingEncoder(encoder)
+    clf = make_classifier(encoder_override=counting)
+    first = clf.classify("the app crashed again, I'm so done")
+    second = clf.classify("  the app crashed   again, I'm so done ")  # same after preprocessing
+    assert (first.cache_hit, second.cache_hit) == (False, True)
+    assert first.scores == second.scores
+    assert len(counting.calls) == 1
+    stats = clf.stats()
+    assert (stats["cache_hits"], stats["cache_misses"]) == (1, 1)
+
+
+def test_cache_size_zero_disables_the_cache(make_classifier: Make, encoder) -> None:
+    counting = CountingEncoder(encoder)
+    clf = make_classifier(encoder_override=counting, cache_size=0)
+    assert not clf.classify("hello").cache_hit
+    assert not clf.classify("hello").cache_hit
+    assert len(counting.calls) == 2
+
+
+def test_batch_makes_one_encoder_call_for_distinct_misses(make_classifier: Make, encoder) -> None:
+    counting = CountingEncoder(encoder)
+    clf = make_classifier(encoder_override=counting)
+    clf.classify("already seen")
+    texts = ["already seen", "new one", "new one", "another", ""]
+    results = clf.classify_batch(texts)
+    assert counting.calls == [["already seen"], ["new one", "another"]]
+    assert [r.cache_hit for r in results] == [True, False, False, False, False]
+    assert results[1].scores == results[2].scores
+    assert (results[4].emotion, results[4].fallback_reason) == ("neutral", "empty text")
+    assert clf.classify_batch([]) == []
+
+
+def test_batch_and_single_agree(make_classifier: Make) -> None:
+    texts = ["I can't believe you lost my parcel AGAIN", "lovely, thanks", "is it open on sunday?"]
+    batch = make_classifier(cache_size=0).classify_batch(texts)
+    single = [make_classifier(cache_size=0).classify(t) for t in texts]
+    for b, s in zip(batch, single, strict=True):
+        assert b.emotion == s.emotion
+        for e in EMOTIONS:
+            assert b.scores[e] == pytest.approx(s.scores[e], abs=1e-4)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t\x00"])
+def test_empty_text_is_neutral_without_the_encoder(make_classifier: Make, encoder, text) -> None:
+    counting = CountingEncoder(encoder)
+    r = make_classifier(encoder_override=counting).classify(text)
+    assert (r.emotion, r.route, r.fallback_reason) == ("neutral", "regex", "empty text")
+    assert counting.calls == []
+
+
+@pytest.mark.parametrize("bad", [None, 42, b"bytes", ["a list"], {"text": "x"}])
+def test_non_str_raises_type_error_naming_the_type(make_classifier: Make, bad) -> None:
+    with pytest.raises(TypeError, match=type(bad).__name__):
+        make_classifier().classify(bad)
+
+
+def test_batch_rejects_a_bare_string_and_non_str_items(make_classifier: Make) -> None:
+    clf = make_classifier()
+    with pytest.raises(TypeError, match="list of str"):
+        clf.classify_batch("not a list")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="int"):
+        clf.classify_batch(["ok", 3])  # type: ignore[list-item]
+
+
+def test_aclassify_does_not_block_the_event_loop(make_classifier: Make) -> None:
+    clf = make_classifier(cache_size=0)
+
+    async def main() -> tuple[AffectResult, int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.001)
+                ticks += 1
+
+        task = asyncio.create_task(ticker())
+        result = await clf.aclassify("long text " * 200)
+        task.cancel()
+        return result, ticks
+
+    result, ticks = asyncio.run(main())
+    assert_valid(result)
+    assert ticks > 0  # the loop kept running while the encoder worked
+
+
+def test_class_prior_shifts_scores_toward_the_weights(make_classifier: Make) -> None:
+    text = "ok"
+    weights = dict.fromkeys(EMOTIONS, 1.0) | {"surprise": 1000.0}
+    train = make_classifier(class_prior="train").classify(text)
+    custom = make_classifier(class_prior=weights).classify(text)
+    assert (train.class_prior, custom.class_prior) == ("train", "custom")
+    assert custom.scores["surprise"] > train.scores["surprise"]
+    assert make_classifier().classify(text).class_prior == "uniform"
+
+
+def test_class_prior_weights_are_validated() -> None:
+    with pytest.raises(ValueError, match="missing"):
+        AffectConfig(class_prior={"joy": 1.0})
+    with pytest.raises(ValueError, match="positive"):
+        AffectConfig(class_prior=dict.fromkeys(EMOTIONS, 0.0))
+
+
+def test_environment_overrides_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("JEFFREY_AFFECT_LOG_TEXT_CHARS", "7")
+    monkeypatch.setenv("JEFFREY_AFFECT_CLASS_PRIOR", "train")
+    monkeypatch.setenv("JEFFREY_AFFECT_LOG_DIR", str(tmp_path))
+    config = AffectConfig()
+    assert (config.log_text_chars, config.class_prior, config.log_dir) == (7, "train", tmp_path)
+
+
+def test_encoder_without_the_protocol_is_rejected() -> None:
+    with pytest.raises(TypeError, match="encode"):
+        AffectClassifier(AffectConfig(log_enabled=False), encoder=object())  # type: ignore[arg-type]
+
+
+def test_results_are_json_serialisable(make_classifier: Make) -> None:
+    r = make_classifier().classify("wow!")
+    assert AffectResult.model_validate(json.loads(r.model_dump_json())) == r

@@ -1,0 +1,119 @@
+import json
+import os
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jeffrey_affect import AffectClassifier
+
+Make = Callable[..., AffectClassifier]
+FIELDS = {
+    "timestamp",
+    "text",
+    "emotion",
+    "confidence",
+    "route",
+    "fallback_reason",
+    "latency_ms",
+    "cache_hit",
+    "low_confidence",
+    "model_version",
+    "class_prior",
+}
+
+
+def log_lines(directory: Path) -> list[dict[str, object]]:
+    return [
+        json.loads(line)
+        for path in sorted(directory.glob("predictions_*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+
+
+def test_each_prediction_is_one_json_line_in_the_utc_day_file(
+    make_classifier: Make, tmp_path
+) -> None:
+    clf = make_classifier(log_dir=tmp_path / "logs")
+    results = [*clf.classify_batch(["I'm thrilled!", "where is my order?"]), clf.classify("")]
+    path = tmp_path / "logs" / f"predictions_{datetime.now(UTC):%Y-%m-%d}.jsonl"
+    lines = [json.loads(x) for x in path.read_text().splitlines()]
+    assert [line["emotion"] for line in lines] == [r.emotion for r in results]
+    assert all(set(line) == FIELDS for line in lines)
+    assert lines[0]["text"] == "I'm thrilled!"
+    assert lines[0]["model_version"] == clf.model_version
+    assert datetime.fromisoformat(str(lines[0]["timestamp"])).tzinfo is not None
+    assert oct(path.stat().st_mode & 0o777) == oct(0o600)
+    assert clf.stats()["logged"] == 3
+
+
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(max_size=400), chars=st.integers(min_value=0, max_value=80))
+def test_logged_text_never_exceeds_log_text_chars(
+    make_classifier: Make, tmp_path, text, chars
+) -> None:
+    directory = tmp_path / f"logs-{chars}-{abs(hash(text))}"
+    clf = make_classifier(log_dir=directory, log_text_chars=chars, encoder_override=_Raising())
+    clf.classify(text)
+    (line,) = log_lines(directory)
+    assert len(str(line["text"])) <= chars
+
+
+def test_log_disabled_writes_nothing(make_classifier: Make, tmp_path) -> None:
+    clf = make_classifier(log_dir=tmp_path / "none", log_enabled=False)
+    clf.classify("hello")
+    assert not (tmp_path / "none").exists()
+
+
+def test_a_failing_write_is_counted_not_raised(make_classifier: Make, tmp_path) -> None:
+    directory = tmp_path / "logs"
+    clf = make_classifier(log_dir=directory)
+    directory.rmdir()
+    assert clf.classify("still answers").emotion
+    assert clf.stats()["log_write_failures"] == 1
+    directory.mkdir()
+    clf.classify("logging resumes")
+    assert [line["text"] for line in log_lines(directory)] == ["logging resumes"]
+
+
+def test_eight_threads_give_exactly_1600_well_formed_lines(make_classifier: Make, tmp_path) -> None:
+    directory = tmp_path / "logs"
+    clf = make_classifier(log_dir=directory)
+    texts = [f"turn number {i}, thanks a lot" for i in range(40)]
+
+    def worker(offset: int) -> None:
+        for i in range(200):
+            clf.classify(texts[(i + offset) % len(texts)])
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    raw = b"".join(p.read_bytes() for p in directory.glob("*.jsonl"))
+    assert raw.endswith(b"\n")
+    lines = [json.loads(x) for x in raw.decode().splitlines()]
+    assert len(lines) == 1600
+    assert all(set(line) == FIELDS for line in lines)
+    assert clf.stats()["logged"] == 1600
+    assert clf.stats()["predictions"] == 1600
+
+
+class _Raising:
+    """Keeps the property test off the encoder: logging is what it checks."""
+
+    name = "sentence-transformers/all-MiniLM-L6-v2"
+    dimension = 384
+
+    def encode(self, texts: list[str]) -> object:
+        raise RuntimeError("not needed")
+
+
+def test_log_directory_is_private(make_classifier: Make, tmp_path) -> None:
+    make_classifier(log_dir=tmp_path / "private").classify("hi")
+    assert os.stat(tmp_path / "private").st_mode & 0o077 == 0
