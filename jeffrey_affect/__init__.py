@@ -6,14 +6,20 @@ from jeffrey_affect._encoder import Encoder, SentenceTransformerEncoder
 from jeffrey_affect._labels import EMOTIONS, Emotion
 from jeffrey_affect._result import AffectResult
 from jeffrey_affect._text import preprocess_light
+from jeffrey_affect._tone import ToneDirective, TonePolicy
+from jeffrey_affect._tracker import AffectTracker, ConversationAffect
 
 __all__ = [
     "EMOTIONS",
     "AffectClassifier",
     "AffectConfig",
     "AffectResult",
+    "AffectTracker",
+    "ConversationAffect",
     "Emotion",
     "Encoder",
     "SentenceTransformerEncoder",
+    "ToneDirective",
+    "TonePolicy",
     "preprocess_light",
 ]

@@ -1,0 +1,160 @@
+"""How an agent should sound given the user's affect: a tone, a style line, a prompt fragment."""
+
+import tomllib
+from collections.abc import Mapping
+from os import PathLike
+from pathlib import Path
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from jeffrey_affect._labels import EMOTIONS, Emotion
+from jeffrey_affect._result import AffectResult
+
+
+class ToneDirective(BaseModel):
+    """What to tell the reply model: ``style`` as a short instruction, or a prompt fragment."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tone: str
+    style: str
+    system_prompt: str
+
+
+class TonePolicy(BaseModel):
+    """Maps an emotion (plus confidence and escalation) to a ToneDirective.
+
+    Escalation wins over everything, then low confidence (``confidence <
+    low_confidence_threshold``), then the emotion's own directive: a frustrated user who is
+    escalating needs de-escalation more than brevity, and a guess about feelings the classifier
+    is unsure of does more harm than a neutral reply.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    low_confidence_threshold: float = Field(default=0.4, ge=0.0, le=1.0)
+    escalation: ToneDirective = ToneDirective(
+        tone="de-escalate",
+        style="Apologise once, stay calm, give one concrete next step, and offer a human.",
+        system_prompt=(
+            "The user has been getting more frustrated or angry over the last few messages. "
+            "Apologise once, sincerely and without grovelling. Keep a calm, even tone and do not "
+            "argue or justify. Give one concrete next step you can take now, and offer to hand "
+            "the conversation to a human."
+        ),
+    )
+    low_confidence: ToneDirective = ToneDirective(
+        tone="neutral",
+        style="Clear and helpful; do not guess about the user's feelings.",
+        system_prompt=(
+            "The user's emotional state is unclear. Answer clearly and helpfully in a neutral "
+            "tone. Do not guess about the user's feelings or name an emotion they have not "
+            "expressed."
+        ),
+    )
+    frustration: ToneDirective = ToneDirective(
+        tone="supportive-brief",
+        style="Acknowledge the frustration in one line, be brief, give the next concrete step.",
+        system_prompt=(
+            "The user sounds frustrated. Acknowledge it in one short sentence, skip pleasantries "
+            "and long explanations, and give the next concrete step that moves them forward."
+        ),
+    )
+    fear: ToneDirective = ToneDirective(
+        tone="reassuring",
+        style="Reassure, and be clear about what happens next.",
+        system_prompt=(
+            "The user sounds worried or anxious. Reassure them without dismissing the concern, "
+            "and be clear and specific about what happens next and what they can expect."
+        ),
+    )
+    anger: ToneDirective = ToneDirective(
+        tone="calm-accountable",
+        style="Stay calm, don't be defensive, take responsibility where it is due.",
+        system_prompt=(
+            "The user sounds angry. Stay calm and respectful, do not be defensive or argue, take "
+            "responsibility where it is due, and focus on fixing the problem."
+        ),
+    )
+    sadness: ToneDirective = ToneDirective(
+        tone="warm-gentle",
+        style="Warm and gentle; no toxic positivity.",
+        system_prompt=(
+            "The user sounds sad or down. Be warm and gentle and acknowledge how they feel. Avoid "
+            "toxic positivity: do not rush to cheer them up or minimise what they are going "
+            "through."
+        ),
+    )
+    joy: ToneDirective = ToneDirective(
+        tone="upbeat",
+        style="Match the user's energy and celebrate briefly.",
+        system_prompt=(
+            "The user sounds happy. Match their positive energy and celebrate briefly with them, "
+            "then help with whatever they need."
+        ),
+    )
+    surprise: ToneDirective = ToneDirective(
+        tone="clarifying",
+        style="Clarify what happened and explain it plainly.",
+        system_prompt=(
+            "The user sounds surprised or confused. Clarify what happened and explain it plainly, "
+            "step by step where that helps."
+        ),
+    )
+    disgust: ToneDirective = ToneDirective(
+        tone="matter-of-fact",
+        style="Acknowledge the reaction and be matter-of-fact.",
+        system_prompt=(
+            "The user finds something distasteful or unacceptable. Acknowledge the reaction "
+            "without judging it, and respond in a matter-of-fact way."
+        ),
+    )
+    neutral: ToneDirective = ToneDirective(
+        tone="clear-helpful",
+        style="Clear and helpful.",
+        system_prompt="Answer clearly and helpfully in a friendly, neutral tone.",
+    )
+
+    @classmethod
+    def from_dict(cls, overrides: Mapping[str, Any]) -> Self:
+        """Override any subset: a directive's missing fields keep their defaults."""
+        unknown = sorted(set(overrides) - set(cls.model_fields))
+        if unknown:
+            raise ValueError(
+                f"unknown tone policy key(s) {unknown}; expected some of {sorted(cls.model_fields)}"
+            )
+        defaults = cls()
+        merged: dict[str, Any] = {}
+        for name, value in overrides.items():
+            if name == "low_confidence_threshold":
+                merged[name] = value
+            elif isinstance(value, Mapping):
+                merged[name] = {**getattr(defaults, name).model_dump(), **value}
+            else:
+                raise ValueError(
+                    f"{name!r} must be a table with tone/style/system_prompt, "
+                    f"got {type(value).__name__}"
+                )
+        return cls.model_validate(merged)
+
+    @classmethod
+    def from_toml(cls, path: str | PathLike[str]) -> Self:
+        """Same shape as ``from_dict``: top-level ``low_confidence_threshold``, one table a key."""
+        with Path(path).open("rb") as f:
+            return cls.from_dict(tomllib.load(f))
+
+    def directive(
+        self, emotion: Emotion, confidence: float, escalation: bool = False
+    ) -> ToneDirective:
+        if emotion not in EMOTIONS:
+            raise ValueError(f"unknown emotion {emotion!r}; expected one of {EMOTIONS}")
+        if escalation:
+            return self.escalation
+        if confidence < self.low_confidence_threshold:
+            return self.low_confidence
+        chosen: ToneDirective = getattr(self, emotion)
+        return chosen
+
+    def for_result(self, result: AffectResult, escalation: bool = False) -> ToneDirective:
+        return self.directive(result.emotion, result.confidence, escalation)

@@ -1,0 +1,188 @@
+"""Conversation-level affect: recent turns, a smoothed mood, and whether the user is escalating."""
+
+import threading
+from collections import deque
+from collections.abc import Mapping, MutableMapping, Sequence
+from itertools import pairwise
+from typing import Any, Protocol, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from jeffrey_affect._labels import EMOTIONS, Emotion
+from jeffrey_affect._result import AffectResult
+
+_HEATED: frozenset[Emotion] = frozenset({"frustration", "anger"})
+_MIN_RISE = 0.15
+_MAX_DIP = 0.15
+
+
+class Classifier(Protocol):
+    """What the tracker needs from a classifier, so a scripted one can stand in for tests."""
+
+    def classify(self, text: str) -> AffectResult: ...
+
+
+class ConversationAffect(BaseModel):
+    """A snapshot of one conversation's affect; JSON-able so it can live in an agent's state."""
+
+    model_config = ConfigDict(frozen=True)
+
+    latest: AffectResult | None = None
+    history: list[AffectResult] = Field(default_factory=list)
+    mood: dict[Emotion, float] = Field(default_factory=dict)
+    escalation: bool = False
+    turns: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        # The snapshot travels through JSON in agent state; refuse one edited into nonsense.
+        if self.latest != (self.history[-1] if self.history else None):
+            raise ValueError("latest must be the last entry of history, or None when it is empty")
+        if self.turns < len(self.history):
+            raise ValueError(f"turns={self.turns} is less than len(history)={len(self.history)}")
+        return self
+
+
+def _heat(result: AffectResult) -> float:
+    return result.scores["frustration"] + result.scores["anger"]
+
+
+def _escalating(window: Sequence[AffectResult]) -> bool:
+    """The rule documented on AffectTracker; ``window`` is the last turns, oldest first."""
+    heat = [_heat(r) for r in window]
+    latest = window[-1].emotion
+    rising = (
+        latest in _HEATED
+        and heat[-1] - heat[0] >= _MIN_RISE
+        and all(after - before >= -_MAX_DIP for before, after in pairwise(heat))
+    )
+    sustained = latest == "anger" and all(r.emotion in _HEATED for r in window)
+    return rising or sustained
+
+
+class AffectTracker:
+    """Tracks one conversation's affect across user turns.
+
+    ``mood`` is an exponential moving average of the turns' score vectors
+    (``mood = alpha * scores + (1 - alpha) * mood``; the first turn sets it), so it sums to 1 and
+    leans toward recent turns without flipping on one odd message.
+
+    ``escalation``: let h(t) = scores["frustration"] + scores["anger"] of turn t, and look at the
+    last w = ``escalation_window`` turns (never True before w turns). It is True when either
+
+    - rising: the latest turn's emotion is frustration or anger, h(last) - h(first) >= 0.15, and no
+      step from one turn to the next lowers h by more than 0.15; or
+    - sustained: all w turns are frustration or anger and the latest is anger.
+
+    Rising catches calm -> annoyed -> angry. The dip tolerance is that wide because, as a user
+    gets angrier, the trained head moves some of h to disgust ("outrageous", "unacceptable"):
+    on realistic calm -> annoyed -> furious turns h fell by 0.09-0.12 on the last step. A heated
+    latest turn is required so that a user who just calmed down is not flagged.
+    Sustained catches a user who is angry from the start, where h has no room to rise. It is
+    recomputed on every turn, so it clears as soon as the rule stops holding.
+
+    Low-confidence results count in history and mood like any other: the scores still carry
+    information, and skipping turns would make the window span more of the conversation.
+
+    ``observe`` may be called from several threads: classification runs outside the lock and
+    the state updates are serialised in the order the classifications finish.
+    """
+
+    def __init__(
+        self,
+        classifier: Classifier,
+        *,
+        history_size: int = 20,
+        mood_alpha: float = 0.3,
+        escalation_window: int = 3,
+    ) -> None:
+        if not 0.0 < mood_alpha <= 1.0:
+            raise ValueError(f"mood_alpha must be in (0, 1], got {mood_alpha}")
+        if escalation_window < 2:
+            raise ValueError(f"escalation_window must be at least 2, got {escalation_window}")
+        if history_size < escalation_window:
+            raise ValueError(
+                f"history_size ({history_size}) must be at least "
+                f"escalation_window ({escalation_window})"
+            )
+        self._classifier = classifier
+        self._alpha = mood_alpha
+        self._window = escalation_window
+        self._lock = threading.Lock()
+        self._history: deque[AffectResult] = deque(maxlen=history_size)
+        self._mood: dict[Emotion, float] = {}
+        self._escalation = False
+        self._turns = 0
+
+    @classmethod
+    def from_state(
+        cls,
+        classifier: Classifier,
+        state: ConversationAffect | Mapping[str, Any],
+        *,
+        history_size: int = 20,
+        mood_alpha: float = 0.3,
+        escalation_window: int = 3,
+    ) -> Self:
+        """Resume a conversation from a snapshot, e.g. the dict ``attach`` left in agent state."""
+        snapshot = ConversationAffect.model_validate(state)
+        tracker = cls(
+            classifier,
+            history_size=history_size,
+            mood_alpha=mood_alpha,
+            escalation_window=escalation_window,
+        )
+        tracker._history.extend(snapshot.history)
+        tracker._mood = dict(snapshot.mood)
+        tracker._escalation = snapshot.escalation
+        tracker._turns = snapshot.turns
+        return tracker
+
+    @property
+    def state(self) -> ConversationAffect:
+        with self._lock:
+            return self._snapshot()
+
+    def observe(self, text: str) -> AffectResult:
+        """Classify one user turn and fold it into the conversation state."""
+        return self._observe(text)[0]
+
+    def attach(
+        self, state: MutableMapping[str, Any] | BaseModel, text: str, *, key: str = "affect"
+    ) -> AffectResult:
+        """Observe ``text`` and store the new state, as a JSON-able dict, in an agent's state."""
+        if not isinstance(state, MutableMapping | BaseModel):
+            raise TypeError(
+                f"attach() needs a dict-like or pydantic model state, got {type(state).__name__}"
+            )
+        result, snapshot = self._observe(text)
+        dumped = snapshot.model_dump(mode="json")
+        if isinstance(state, BaseModel):
+            setattr(state, key, dumped)
+        else:
+            state[key] = dumped
+        return result
+
+    def _observe(self, text: str) -> tuple[AffectResult, ConversationAffect]:
+        result = self._classifier.classify(text)
+        with self._lock:
+            self._history.append(result)
+            self._turns += 1
+            if self._mood:
+                a = self._alpha
+                self._mood = {e: a * result.scores[e] + (1 - a) * self._mood[e] for e in EMOTIONS}
+            else:
+                self._mood = {e: result.scores[e] for e in EMOTIONS}
+            window = list(self._history)[-self._window :]
+            self._escalation = len(window) == self._window and _escalating(window)
+            return result, self._snapshot()
+
+    def _snapshot(self) -> ConversationAffect:
+        history = list(self._history)
+        return ConversationAffect(
+            latest=history[-1] if history else None,
+            history=history,
+            mood=dict(self._mood),
+            escalation=self._escalation,
+            turns=self._turns,
+        )
