@@ -1,0 +1,173 @@
+"""AffectMiddleware inside a real langchain create_agent, with a scripted chat model."""
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from langchain.agents import create_agent
+from langchain.agents.middleware.types import InputAgentState
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.outputs import ChatResult
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import tool
+from langchain_jeffrey_affect import AffectMiddleware
+from langgraph.checkpoint.memory import InMemorySaver
+from pydantic import Field
+
+from jeffrey_affect import EMOTIONS, AffectClassifier, AffectResult, TonePolicy, preprocess_light
+
+ANGRY = "This is the third time my order broke, I am furious!"
+HAPPY = "It works now, thank you so much!"
+SYSTEM = "You are a support agent."
+
+
+class ScriptedModel(FakeMessagesListChatModel):
+    """Replies from a script and keeps every message list it was sent."""
+
+    received: list[list[BaseMessage]] = Field(default_factory=list)
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> "ScriptedModel":
+        return self
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        self.received.append(list(messages))
+        return super()._generate(messages, stop, run_manager, **kwargs)
+
+
+@tool
+def order_status(order_id: str) -> str:
+    """Look up an order."""
+    return f"order {order_id} shipped"
+
+
+def tool_loop() -> ScriptedModel:
+    """One tool call, then a final answer: two model calls in one user turn."""
+    call = {"name": "order_status", "args": {"order_id": "42"}, "id": "call-1"}
+    return ScriptedModel(responses=[AIMessage("", tool_calls=[call]), AIMessage("It shipped.")])
+
+
+def system_prompts(model: ScriptedModel) -> list[str]:
+    return [str(m[0].text) if isinstance(m[0], SystemMessage) else "" for m in model.received]
+
+
+def turn(text: str) -> InputAgentState:
+    return {"messages": [HumanMessage(text)]}
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+def test_the_final_state_carries_the_affect(classifier: AffectClassifier, mode: str) -> None:
+    agent = create_agent(
+        ScriptedModel(responses=[AIMessage("Sorry.")]), middleware=[AffectMiddleware(classifier)]
+    )
+
+    state = (
+        agent.invoke(turn(ANGRY)) if mode == "invoke" else asyncio.run(agent.ainvoke(turn(ANGRY)))
+    )
+
+    affect = AffectResult.model_validate(state["affect"])
+    assert affect.emotion == classifier.classify(ANGRY).emotion
+    assert state["affect_history"] == [state["affect"]]
+    assert "affect_message_id" not in state
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+def test_a_tool_loop_does_not_reclassify(
+    classifier: AffectClassifier, encoder_calls: list[list[str]], mode: str
+) -> None:
+    model = tool_loop()
+    agent = create_agent(model, [order_status], middleware=[AffectMiddleware(classifier)])
+
+    state = (
+        agent.invoke(turn(ANGRY)) if mode == "invoke" else asyncio.run(agent.ainvoke(turn(ANGRY)))
+    )
+
+    assert len(model.received) == 2
+    assert encoder_calls == [[preprocess_light(ANGRY)]]
+    assert len(state["affect_history"]) == 1
+
+
+def test_each_new_user_turn_is_classified_and_history_is_capped(
+    classifier: AffectClassifier,
+) -> None:
+    agent = create_agent(
+        ScriptedModel(responses=[AIMessage("Noted.")]),
+        middleware=[AffectMiddleware(classifier, history_size=2)],
+        checkpointer=InMemorySaver(),
+    )
+    config: RunnableConfig = {"configurable": {"thread_id": "t1"}}
+
+    emotions = []
+    for text in (ANGRY, HAPPY, "I'm scared it will break again."):
+        state = agent.invoke(turn(text), config)
+        emotions.append(classifier.classify(text).emotion)
+
+    assert [h["emotion"] for h in state["affect_history"]] == emotions[1:]
+    assert state["affect"] == state["affect_history"][-1]
+
+
+def test_adapt_tone_appends_the_directive_to_the_system_prompt(
+    classifier: AffectClassifier,
+) -> None:
+    model = tool_loop()
+    agent = create_agent(
+        model,
+        [order_status],
+        system_prompt=SYSTEM,
+        middleware=[AffectMiddleware(classifier, adapt_tone=True)],
+    )
+
+    state = agent.invoke(turn(ANGRY))
+
+    directive = TonePolicy().for_result(AffectResult.model_validate(state["affect"]))
+    assert system_prompts(model) == [f"{SYSTEM}\n\n{directive.system_prompt}"] * 2
+
+
+def test_adapt_tone_without_a_system_prompt_sends_the_directive_alone(
+    classifier: AffectClassifier,
+) -> None:
+    model = ScriptedModel(responses=[AIMessage("Sorry.")])
+    agent = create_agent(model, middleware=[AffectMiddleware(classifier, adapt_tone=True)])
+
+    state = asyncio.run(agent.ainvoke(turn(ANGRY)))
+
+    directive = TonePolicy().for_result(AffectResult.model_validate(state["affect"]))
+    assert system_prompts(model) == [directive.system_prompt]
+
+
+def test_a_custom_policy_decides_the_tone(classifier: AffectClassifier) -> None:
+    policy = TonePolicy.from_dict(
+        {"low_confidence_threshold": 0.0, **{e: {"system_prompt": f"TONE {e}"} for e in EMOTIONS}}
+    )
+    model = ScriptedModel(responses=[AIMessage("Sorry.")])
+    agent = create_agent(
+        model, middleware=[AffectMiddleware(classifier, adapt_tone=True, policy=policy)]
+    )
+
+    state = agent.invoke(turn(ANGRY))
+
+    assert system_prompts(model) == [f"TONE {state['affect']['emotion']}"]
+
+
+def test_without_adapt_tone_the_system_prompt_is_untouched(classifier: AffectClassifier) -> None:
+    model = ScriptedModel(responses=[AIMessage("Sorry.")])
+    agent = create_agent(model, system_prompt=SYSTEM, middleware=[AffectMiddleware(classifier)])
+
+    agent.invoke(turn(ANGRY))
+
+    assert system_prompts(model) == [SYSTEM]
+
+
+def test_bad_settings_are_refused(classifier: AffectClassifier) -> None:
+    with pytest.raises(ValueError, match="history_size"):
+        AffectMiddleware(classifier, history_size=0)
+    with pytest.raises(ValueError, match="adapt_tone"):
+        AffectMiddleware(classifier, policy=TonePolicy())
