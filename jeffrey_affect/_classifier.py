@@ -43,7 +43,9 @@ class AffectClassifier:
         self.config = config or AffectConfig()
         if encoder is None:
             encoder = SentenceTransformerEncoder(
-                self.config.encoder_model, self.config.encoder_prefix
+                self.config.encoder_model,
+                self.config.encoder_prefix,
+                backend=self.config.encoder_backend,
             )
         elif not isinstance(encoder, Encoder):
             raise TypeError(
@@ -56,7 +58,12 @@ class AffectClassifier:
         self.class_prior = _prior_name(self.config.class_prior)
         self.prior_shift = self._prior_correction()
         self._log = (
-            PredictionLog(self.config.log_dir, self.config.log_text_chars)
+            PredictionLog(
+                self.config.log_dir,
+                self.config.log_text_chars,
+                retention_days=self.config.log_retention_days,
+                compress_after_days=self.config.log_compress_after_days,
+            )
             if self.config.log_enabled
             else None
         )
@@ -233,6 +240,7 @@ class AffectClassifier:
                 "cache_misses": self._cache_misses,
                 "logged": self._logged,
                 "log_write_failures": self._log.failures if self._log else 0,
+                "log_sweep_failures": self._log.sweep_failures if self._log else 0,
                 "latency_ms": {
                     "mean": float(latencies.mean()) if latencies.size else None,
                     "p50": float(np.percentile(latencies, 50)) if latencies.size else None,

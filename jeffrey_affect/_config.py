@@ -24,6 +24,7 @@ class AffectConfig(BaseSettings):
 
     encoder_model: str = DEFAULT_ENCODER
     encoder_prefix: str | None = None
+    encoder_backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
     cache_size: int = Field(default=4096, ge=0)
     artifacts_dir: Path | None = None
     class_prior: ClassPrior = "uniform"
@@ -31,6 +32,8 @@ class AffectConfig(BaseSettings):
     log_enabled: bool = True
     log_dir: Path = Path("logs/predictions")
     log_text_chars: int = Field(default=50, ge=0)
+    log_retention_days: int | None = Field(default=None, ge=1)
+    log_compress_after_days: int | None = Field(default=None, ge=1)
 
     @field_validator("class_prior")
     @classmethod

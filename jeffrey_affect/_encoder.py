@@ -37,10 +37,13 @@ def default_prefix(model: str) -> str:
 class SentenceTransformerEncoder:
     """L2-normalised embeddings from a local sentence-transformers model."""
 
-    def __init__(self, model: str = DEFAULT_ENCODER, prefix: str | None = None) -> None:
+    def __init__(
+        self, model: str = DEFAULT_ENCODER, prefix: str | None = None, *, backend: str = "torch"
+    ) -> None:
         from sentence_transformers import SentenceTransformer
 
         self.name = model
+        self.backend = backend
         self.prefix = default_prefix(model) if prefix is None else prefix
         try:
             self._model = SentenceTransformer(

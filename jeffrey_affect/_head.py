@@ -1,4 +1,4 @@
-"""Route 1: a linear head over the sentence embedding and word n-grams, temperature-calibrated."""
+"""Route 1: a linear head over the sentence embedding and lexical features, calibrated on dev."""
 
 from collections.abc import Sequence
 
@@ -9,47 +9,66 @@ from scipy.special import log_softmax
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from jeffrey_affect._labels import EMOTIONS
+from jeffrey_affect._lexicon import lexicon_scores
+
+
+def lexicon_features(texts: Sequence[str]) -> np.ndarray:
+    """The regex lexicon's eight scores per text, so the head can weigh chat cues it has learnt."""
+    return np.asarray([[lexicon_scores(t)[e] for e in EMOTIONS] for t in texts])
+
 
 class LinearHead:
-    """Logistic regression on ``[embedding * embedding_weight | tf-idf word 1-2-grams]``.
+    """Logistic regression on the embedding, TF-IDF word and character n-grams and lexicon scores.
 
-    The n-grams add what a small encoder blurs ("ugh", "wtf", "ew"); staying linear keeps it fast
-    and explainable. ``logits`` are divided by a temperature fitted on dev, so softmax(logits) is a
-    calibrated probability under the training prior (``log_prior``).
+    A small encoder blurs the cues that carry emotion in chat ("ugh", "wtf", "ew", "!!!"); the
+    lexical features keep them, and staying linear keeps the head fast and explainable. ``logits``
+    are divided by a temperature fitted on dev, so their softmax is a calibrated probability under
+    the training prior.
     """
 
     def __init__(
         self,
         *,
-        C: float = 1.0,
-        embedding_weight: float = 1.0,
-        ngram_max_features: int = 20000,
+        C: float = 2.0,
+        embedding_weight: float = 2.0,
+        word_features: int = 20000,
+        char_features: int = 50000,
+        lexicon_weight: float = 3.0,
         random_state: int = 42,
     ) -> None:
         self.C = C
         self.embedding_weight = embedding_weight
-        self.ngram_max_features = ngram_max_features
+        self.word_features = word_features
+        self.char_features = char_features
+        self.lexicon_weight = lexicon_weight
         self.random_state = random_state
 
     def _features(self, texts: Sequence[str], embeddings: np.ndarray) -> sparse.csr_matrix:
-        ngrams = self.vectorizer_.transform(texts) if self.ngram_max_features else None
-        dense = sparse.csr_matrix(embeddings * self.embedding_weight)
-        return dense if ngrams is None else sparse.hstack([dense, ngrams], format="csr")
+        return sparse.hstack(
+            [
+                sparse.csr_matrix(embeddings * self.embedding_weight),
+                self.words_.transform(texts),
+                self.chars_.transform(texts),
+                sparse.csr_matrix(lexicon_features(texts) * self.lexicon_weight),
+            ],
+            format="csr",
+        )
 
     def fit(self, texts: Sequence[str], embeddings: np.ndarray, labels: np.ndarray) -> "LinearHead":
-        if self.ngram_max_features:
-            self.vectorizer_ = TfidfVectorizer(
-                ngram_range=(1, 2),
-                min_df=2,
-                max_features=self.ngram_max_features,
-                sublinear_tf=True,
-                lowercase=True,
-            ).fit(texts)
+        self.words_ = TfidfVectorizer(
+            ngram_range=(1, 2), min_df=2, max_features=self.word_features, sublinear_tf=True
+        ).fit(texts)
+        self.chars_ = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=(2, 5),
+            min_df=3,
+            max_features=self.char_features,
+            sublinear_tf=True,
+        ).fit(texts)
         self.model_ = LogisticRegression(
-            C=self.C, max_iter=2000, random_state=self.random_state
+            C=self.C, max_iter=3000, random_state=self.random_state
         ).fit(self._features(texts, embeddings), labels)
-        counts = np.bincount(labels, minlength=len(self.model_.classes_)).astype(np.float64)
-        self.log_prior_ = np.log(counts / counts.sum())
         self.temperature_ = 1.0
         self.dimension_ = embeddings.shape[1]
         return self

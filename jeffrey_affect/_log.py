@@ -1,14 +1,24 @@
-"""The prediction log: one JSON line per classification in a UTC day-file, PII redacted first."""
+"""The prediction log: one JSON line per classification in a UTC day-file, PII redacted first.
+
+Day-files are gzipped after ``compress_after_days`` and deleted after ``retention_days``, counted
+from the date in the file name rather than from file times, which copies and backups change.
+"""
 
 import contextlib
+import gzip
 import json
 import os
+import re
+import shutil
+import tempfile
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from jeffrey_affect._redact import redact
 from jeffrey_affect._result import AffectResult
+
+_DAY_FILE = re.compile(r"predictions_(\d{4}-\d{2}-\d{2})\.jsonl(\.gz)?")
 
 
 class PredictionLog:
@@ -16,16 +26,39 @@ class PredictionLog:
 
     Each line goes out in one ``write`` on an ``O_APPEND`` descriptor under a lock, so lines never
     interleave, across threads or processes. The file is opened per line: a removed or read-only
-    directory shows up at once as a counted failure, and logging resumes when it is back.
+    directory shows up at once as a counted failure, and logging resumes when it is back. A line
+    cut short, by a full disk or by a writer killed before this log was opened, is ended before the
+    next line goes out, so the cut line is the only one lost.
+
+    A file is swept once its date is more than N days before today, so the file swept was last
+    written at least a day ago, whatever N >= 1. The sweep runs at construction and, in a thread so
+    that no classification waits on gzip, on the first write of each UTC day; its failures are
+    counted in ``sweep_failures``, never raised.
     """
 
-    def __init__(self, directory: Path, text_chars: int) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        text_chars: int,
+        *,
+        retention_days: int | None = None,
+        compress_after_days: int | None = None,
+    ) -> None:
         self.directory = directory
         self.text_chars = text_chars
+        self.retention_days = retention_days
+        self.compress_after_days = compress_after_days
         self.failures = 0
+        self.sweep_failures = 0
         self._lock = threading.Lock()
+        self._sweep_lock = threading.Lock()
         with contextlib.suppress(OSError):  # counted on the first write instead
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._lifecycle = retention_days is not None or compress_after_days is not None
+        self._today = datetime.now(UTC).date()
+        today_file = self._day_file(self._today)
+        self._cut = today_file if _ends_mid_line(today_file) else None
+        self.sweep(self._today)
 
     def line(self, result: AffectResult, text: str, now: datetime) -> str:
         record = {
@@ -38,20 +71,105 @@ class PredictionLog:
     def write(self, result: AffectResult, text: str) -> bool:
         now = datetime.now(UTC)
         data = self.line(result, text, now).encode("utf-8")
-        path = self.directory / f"predictions_{now:%Y-%m-%d}.jsonl"
+        path = self._day_file(now.date())
         with self._lock:
+            if path == self._cut:
+                data = b"\n" + data
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
                 try:
                     written = os.write(fd, data)
                 finally:
                     os.close(fd)
-                if written == len(data):
-                    return True
             except OSError:
-                pass
-            self.failures += 1
-            return False
+                written = 0
+            ok = written == len(data)
+            if ok:
+                self._cut = None
+            else:
+                self.failures += 1
+                if written:
+                    self._cut = path
+            new_day = now.date() > self._today
+            if new_day:
+                self._today = now.date()
+        if new_day and self._lifecycle:
+            threading.Thread(
+                target=self.sweep, args=(now.date(),), name="jeffrey-affect-log-sweep", daemon=True
+            ).start()
+        return ok
+
+    def sweep(self, today: date) -> None:
+        """Gzip or delete the day-files old enough; one failure does not stop the rest."""
+        if not self._lifecycle:
+            return
+        with self._sweep_lock:
+            try:
+                names = sorted(os.listdir(self.directory))
+            except OSError:
+                self.sweep_failures += 1
+                return
+            for name in names:
+                found = _day_of(name)
+                if found is None:
+                    continue
+                day, gzipped = found
+                age = (today - day).days
+                path = self.directory / name
+                try:
+                    if self.retention_days is not None and age > self.retention_days:
+                        path.unlink()
+                    elif (
+                        self.compress_after_days is not None
+                        and age > self.compress_after_days
+                        and not gzipped
+                    ):
+                        self._compress(path)
+                except FileNotFoundError:
+                    pass  # another process swept it first
+                except Exception:  # a sweep must never break logging
+                    self.sweep_failures += 1
+
+    def _compress(self, path: Path) -> None:
+        """The .gz is written under a temporary name and renamed: a crash leaves the original."""
+        with path.open("rb") as source:
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{path.name}.", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as raw:  # mkstemp made it 0o600
+                    with gzip.GzipFile(filename=path.name, mode="wb", fileobj=raw) as gz:
+                        shutil.copyfileobj(source, gz)
+                    raw.flush()
+                    os.fsync(raw.fileno())
+                os.replace(tmp, path.with_name(path.name + ".gz"))
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        path.unlink()
+
+    def _day_file(self, day: date) -> Path:
+        return self.directory / f"predictions_{day:%Y-%m-%d}.jsonl"
+
+
+def _day_of(name: str) -> tuple[date, bool] | None:
+    """A day-file's date and whether it is gzipped; None for any other name."""
+    match = _DAY_FILE.fullmatch(name)
+    if match is None:
+        return None
+    try:
+        return date.fromisoformat(match[1]), bool(match[2])
+    except ValueError:  # predictions_2024-13-45.jsonl
+        return None
+
+
+def _ends_mid_line(path: Path) -> bool:
+    """Whether the last line lacks its newline, as a writer killed mid-line can leave it."""
+    try:
+        with path.open("rb") as f:
+            f.seek(-1, os.SEEK_END)
+            return f.read(1) != b"\n"
+    except OSError:  # no file, or an empty one
+        return False
 
 
 _LOGGED_FIELDS = {

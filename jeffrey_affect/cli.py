@@ -83,6 +83,19 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from jeffrey_affect._validate import checks_as_json, render_table, validate, write_report
+
+    checks, details = validate(args.data, args.artifacts, cache_dir=args.cache_dir)
+    report = write_report(checks, details, args.report_dir)
+    if args.json:
+        print(json.dumps({"checks": checks_as_json(checks), "report": str(report)}, indent=2))
+    else:
+        print(render_table(checks))
+        print(f"\nreport: {report}")
+    return 0 if all(c.passed for c in checks) else 1
+
+
 def _prior(value: str) -> str | dict[str, float]:
     if value in ("uniform", "train"):
         return value
@@ -117,6 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", type=Path, default=cache)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_cmd_eval)
+
+    p = sub.add_parser("validate", help="release gate: every quality target in one table")
+    p.add_argument("--data", type=Path, default=data)
+    p.add_argument("--artifacts", type=Path, default=None, help="default: the bundled artifacts")
+    p.add_argument("--report-dir", type=Path, default=Path("reports"))
+    p.add_argument("--cache-dir", type=Path, default=cache)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_cmd_validate)
 
     p = sub.add_parser("report", help="monitoring analysis of the prediction logs")
     add_report_arguments(p)

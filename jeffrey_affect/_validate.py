@@ -1,0 +1,231 @@
+"""The release gate: every quality target in one table, and a markdown report to back it."""
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import confusion_matrix
+
+from jeffrey_affect._classifier import AffectClassifier
+from jeffrey_affect._config import AffectConfig
+from jeffrey_affect._data import data_hashes, load_split
+from jeffrey_affect._encoder import Encoder, SentenceTransformerEncoder
+from jeffrey_affect._eval import evaluate, figures
+from jeffrey_affect._labels import EMOTIONS
+from jeffrey_affect._lexicon import lexicon_scores
+
+SMOKE_SET = Path(__file__).resolve().parent.parent / "tests" / "data" / "smoke_chat.tsv"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    target: str
+    actual: str
+    passed: bool
+
+
+def _at_least(name: str, value: float, target: float) -> Check:
+    return Check(name, f">= {target:.2f}", f"{value:.3f}", value >= target)
+
+
+def _at_most(name: str, value: float, target: float) -> Check:
+    return Check(name, f"<= {target:.2f}", f"{value:.3f}", value <= target)
+
+
+def load_smoke_set(path: Path) -> tuple[list[str], np.ndarray]:
+    """``label<TAB>text`` lines, labels as indices of EMOTIONS."""
+    rows = [line.split("\t", 1) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    index: dict[str, int] = {e: i for i, e in enumerate(EMOTIONS)}
+    return [text for _, text in rows], np.asarray([index[label] for label, _ in rows])
+
+
+def _probabilities(clf: AffectClassifier, texts: list[str]) -> np.ndarray:
+    return np.asarray([[r.scores[e] for e in EMOTIONS] for r in clf.classify_batch(texts)])
+
+
+def validate(
+    data_dir: Path,
+    artifacts_dir: Path | None = None,
+    *,
+    smoke_set: Path = SMOKE_SET,
+    cache_dir: Path = Path(".cache/embeddings"),
+    encoder: Encoder | None = None,
+) -> tuple[list[Check], dict[str, Any]]:
+    """Run every check; figures for the markdown report come back beside the table."""
+    encoder = encoder or SentenceTransformerEncoder()
+    settings: dict[str, Any] = {"log_enabled": False, "artifacts_dir": artifacts_dir}
+    with_train_prior = AffectClassifier(
+        AffectConfig(class_prior="train", **settings), encoder=encoder
+    )
+    default = AffectClassifier(AffectConfig(class_prior="uniform", **settings), encoder=encoder)
+    manifest = default.artifacts.manifest
+
+    test = load_split(data_dir, "test")
+    on_test = evaluate(with_train_prior, test.texts, test.labels, cache_dir)
+    router_default = figures(_probabilities(default, test.texts), test.labels)
+    smoke_texts, smoke_labels = load_smoke_set(smoke_set)
+    smoke_router = figures(_probabilities(default, smoke_texts), smoke_labels)
+    smoke_regex = figures(
+        np.asarray([[lexicon_scores(t)[e] for e in EMOTIONS] for t in smoke_texts]), smoke_labels
+    )
+
+    head = on_test.get("linear_head", {"macro_f1": 0.0})
+    prototypes = on_test.get("prototypes", {"macro_f1": 0.0})
+    router = on_test["router"]
+    data_match = manifest is not None and manifest.data_sha256 == data_hashes(data_dir)
+    name = getattr(encoder, "name", "?")
+    aligned = (
+        manifest is not None
+        and manifest.encoder.dimension == encoder.dimension
+        and manifest.encoder.name == name
+    )
+    fallback_ok = default.artifacts.prototypes is not None
+    checks = [
+        _at_least("linear-head macro-F1, GoEmotions test, prior=train", head["macro_f1"], 0.56),
+        _at_least("router macro-F1, GoEmotions test, prior=train", router["macro_f1"], 0.56),
+        _at_least("router accuracy, GoEmotions test, prior=train", router["accuracy"], 0.65),
+        _at_most("router ECE (15 bins), GoEmotions test, prior=train", router["ece"], 0.05),
+        _at_least("router accuracy, chat smoke set, default prior", smoke_router["accuracy"], 0.80),
+        _at_least(
+            "router macro-F1, GoEmotions test, default prior", router_default["macro_f1"], 0.50
+        ),
+        _at_least(
+            "prototypes macro-F1, GoEmotions test, prior=train", prototypes["macro_f1"], 0.40
+        ),
+        _at_least("regex accuracy, chat smoke set", smoke_regex["accuracy"], 0.50),
+        Check(
+            "fallback available (prototypes load, match encoder)",
+            "loaded",
+            "loaded" if fallback_ok else str(default.artifacts.prototypes_problem),
+            fallback_ok,
+        ),
+        Check(
+            "real-data training (manifest sha256 = data files)",
+            "equal",
+            "equal" if data_match else "differ",
+            data_match,
+        ),
+        Check(
+            "encoder alignment (manifest = running encoder)",
+            f"{manifest.encoder.name}/{manifest.encoder.dimension}" if manifest else "manifest",
+            f"{name}/{encoder.dimension}",
+            aligned,
+        ),
+    ]
+    details = {
+        "model_version": default.model_version,
+        "test_prior_train": on_test,
+        "test_router_default": router_default,
+        "smoke_router": smoke_router,
+        "smoke_regex": smoke_regex,
+        "test_labels": test.labels.tolist(),
+        "smoke_labels": smoke_labels.tolist(),
+    }
+    return checks, details
+
+
+def render_table(checks: list[Check]) -> str:
+    rows = [("Check", "Target", "Actual", "Status")] + [
+        (c.name, c.target, c.actual, "PASS" if c.passed else "FAIL") for c in checks
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = [" | ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in rows]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _confusion(labels: list[int], predicted: list[int]) -> np.ndarray:
+    matrix: np.ndarray = confusion_matrix(labels, predicted, labels=list(range(len(EMOTIONS))))
+    return matrix
+
+
+def _markdown_confusion(matrix: np.ndarray) -> list[str]:
+    lines = ["| true \\ predicted | " + " | ".join(EMOTIONS) + " |"]
+    lines.append("|---" * (len(EMOTIONS) + 1) + "|")
+    for e, row in zip(EMOTIONS, matrix, strict=True):
+        lines.append(f"| {e} | " + " | ".join(str(int(n)) for n in row) + " |")
+    return lines
+
+
+def _plot_confusion(matrix: np.ndarray, title: str, path: Path) -> bool:
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        return False
+    fig = Figure(figsize=(7, 6), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for (i, j), n in np.ndenumerate(matrix):
+        ax.text(
+            j, i, str(n), ha="center", va="center", color="white" if shares[i, j] > 0.5 else "black"
+        )
+    ax.set_xticks(range(len(EMOTIONS)), EMOTIONS, rotation=45, ha="right")
+    ax.set_yticks(range(len(EMOTIONS)), EMOTIONS)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, label="share of true class")
+    fig.savefig(path, dpi=110)
+    return True
+
+
+def write_report(checks: list[Check], details: dict[str, Any], out_dir: Path) -> Path:
+    """Markdown: the table, per-class figures for each route, confusion matrices and their PNG."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"validation-{details['model_version']}"
+    router_matrix = _confusion(
+        details["test_labels"], details["test_prior_train"]["router"]["predicted"]
+    )
+    png = out_dir / f"{stem}-confusion.png"
+    plotted = _plot_confusion(router_matrix, "router, GoEmotions test, prior=train", png)
+    lines = [
+        f"# Release validation, model {details['model_version']}",
+        "",
+        "```",
+        render_table(checks),
+        "```",
+    ]
+    sections = [
+        ("GoEmotions test, prior=train", details["test_prior_train"]),
+        ("GoEmotions test, default prior", {"router": details["test_router_default"]}),
+        (
+            "Chat smoke set, default prior",
+            {"router": details["smoke_router"], "regex": details["smoke_regex"]},
+        ),
+    ]
+    for title, routes in sections:
+        for route, f in routes.items():
+            lines += [
+                "",
+                f"## {title}: {route}",
+                "",
+                f"macro-F1 {f['macro_f1']:.3f}, accuracy "
+                f"{f['accuracy']:.3f}, ECE {f['ece']:.3f}, n={f['n']}",
+                "",
+                "| label | precision | recall | F1 | support |",
+                "|---|---|---|---|---|",
+            ]
+            lines += [
+                f"| {e} | {c['precision']:.3f} | {c['recall']:.3f} | {c['f1']:.3f} "
+                f"| {c['support']} |"
+                for e, c in f["per_class"].items()
+            ]
+    lines += ["", "## Confusion matrix: router, GoEmotions test, prior=train", ""]
+    lines += _markdown_confusion(router_matrix)
+    smoke_matrix = _confusion(details["smoke_labels"], details["smoke_router"]["predicted"])
+    lines += ["", "## Confusion matrix: router, chat smoke set, default prior", ""]
+    lines += _markdown_confusion(smoke_matrix)
+    if plotted:
+        lines += ["", f"![confusion matrix]({png.name})"]
+    path = out_dir / f"{stem}.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def checks_as_json(checks: list[Check]) -> list[dict[str, Any]]:
+    return [asdict(c) for c in checks]
