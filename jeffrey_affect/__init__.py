@@ -7,7 +7,7 @@ from jeffrey_affect._labels import EMOTIONS, Emotion
 from jeffrey_affect._result import AffectResult
 from jeffrey_affect._text import preprocess_light
 from jeffrey_affect._tone import ToneDirective, TonePolicy
-from jeffrey_affect._tracker import AffectTracker, ConversationAffect
+from jeffrey_affect._tracker import AffectTracker, ConversationAffect, is_escalating
 
 __all__ = [
     "EMOTIONS",
@@ -21,5 +21,6 @@ __all__ = [
     "SentenceTransformerEncoder",
     "ToneDirective",
     "TonePolicy",
+    "is_escalating",
     "preprocess_light",
 ]

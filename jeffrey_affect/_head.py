@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import minimize_scalar
+from scipy.optimize import minimize
 from scipy.special import log_softmax
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -22,9 +22,10 @@ class LinearHead:
     """Logistic regression on the embedding, TF-IDF word and character n-grams and lexicon scores.
 
     A small encoder blurs the cues that carry emotion in chat ("ugh", "wtf", "ew", "!!!"); the
-    lexical features keep them, and staying linear keeps the head fast and explainable. ``logits``
-    are divided by a temperature fitted on dev, so their softmax is a calibrated probability under
-    the training prior.
+    lexical features keep them, and staying linear keeps the head fast and explainable. Classes are
+    weighted to balance, so the rare ones (fear, disgust) shape the boundaries; a temperature and
+    per-class biases fitted on dev then make softmax(logits) a calibrated probability under the
+    training prior again, from which ``class_prior`` moves it.
     """
 
     def __init__(
@@ -67,22 +68,29 @@ class LinearHead:
             sublinear_tf=True,
         ).fit(texts)
         self.model_ = LogisticRegression(
-            C=self.C, max_iter=3000, random_state=self.random_state
+            C=self.C, max_iter=3000, class_weight="balanced", random_state=self.random_state
         ).fit(self._features(texts, embeddings), labels)
         self.temperature_ = 1.0
+        self.bias_ = np.zeros(len(self.model_.classes_))
         self.dimension_ = embeddings.shape[1]
         return self
 
     def calibrate(
         self, texts: Sequence[str], embeddings: np.ndarray, labels: np.ndarray
     ) -> "LinearHead":
-        """Fit the temperature that minimises negative log-likelihood on held-out data."""
+        """Fit the temperature and biases that minimise negative log-likelihood on held-out data."""
         raw = self.model_.decision_function(self._features(texts, embeddings))
+        rows = np.arange(len(labels))
 
-        def nll(t: float) -> float:
-            return float(-log_softmax(raw / t, axis=1)[np.arange(len(labels)), labels].mean())
+        def nll(params: np.ndarray) -> float:
+            logits = raw / params[0] + params[1:]
+            return float(-log_softmax(logits, axis=1)[rows, labels].mean())
 
-        self.temperature_ = float(minimize_scalar(nll, bounds=(0.05, 20.0), method="bounded").x)
+        start = np.r_[1.0, np.zeros(raw.shape[1])]
+        bounds = [(0.05, 20.0)] + [(None, None)] * raw.shape[1]
+        fitted = minimize(nll, start, bounds=bounds, method="L-BFGS-B").x
+        self.temperature_ = float(fitted[0])
+        self.bias_ = fitted[1:] - fitted[1:].mean()
         return self
 
     def logits(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
@@ -91,4 +99,4 @@ class LinearHead:
                 f"embedding dimension {embeddings.shape[1]} != head's {self.dimension_}"
             )
         raw = self.model_.decision_function(self._features(texts, embeddings))
-        return np.asarray(raw, dtype=np.float64) / self.temperature_
+        return np.asarray(raw, dtype=np.float64) / self.temperature_ + self.bias_

@@ -47,16 +47,20 @@ def _heat(result: AffectResult) -> float:
     return result.scores["frustration"] + result.scores["anger"]
 
 
-def _escalating(window: Sequence[AffectResult]) -> bool:
-    """The rule documented on AffectTracker; ``window`` is the last turns, oldest first."""
-    heat = [_heat(r) for r in window]
-    latest = window[-1].emotion
+def is_escalating(history: Sequence[AffectResult], window: int = 3) -> bool:
+    """The escalation rule documented on AffectTracker, over the last ``window`` of ``history``
+    (oldest first); for loops that keep their own history, such as an agent's state."""
+    if len(history) < window:
+        return False
+    window_results = history[-window:]
+    heat = [_heat(r) for r in window_results]
+    latest = window_results[-1].emotion
     rising = (
         latest in _HEATED
         and heat[-1] - heat[0] >= _MIN_RISE
         and all(after - before >= -_MAX_DIP for before, after in pairwise(heat))
     )
-    sustained = latest == "anger" and all(r.emotion in _HEATED for r in window)
+    sustained = latest == "anger" and all(r.emotion in _HEATED for r in window_results)
     return rising or sustained
 
 
@@ -173,8 +177,7 @@ class AffectTracker:
                 self._mood = {e: a * result.scores[e] + (1 - a) * self._mood[e] for e in EMOTIONS}
             else:
                 self._mood = {e: result.scores[e] for e in EMOTIONS}
-            window = list(self._history)[-self._window :]
-            self._escalation = len(window) == self._window and _escalating(window)
+            self._escalation = is_escalating(list(self._history), self._window)
             return result, self._snapshot()
 
     def _snapshot(self) -> ConversationAffect:

@@ -83,7 +83,11 @@ def train(
         mapping={k: list(v) for k, v in GOEMOTIONS_MAPPING.items()},
         train_class_counts=[int((train_split.labels == i).sum()) for i in range(len(EMOTIONS))],
         hyperparameters=hyperparameters
-        | {"head_temperature": head.temperature_, "prototypes_temperature": prototypes.temperature},
+        | {
+            "head_temperature": head.temperature_,
+            "head_bias": head.bias_.tolist(),
+            "prototypes_temperature": prototypes.temperature,
+        },
         data_sha256=data_hashes(data_dir),
         versions=_versions(),
     )

@@ -8,7 +8,7 @@ from langchain.agents.middleware.types import ModelCallResult, OmitFromSchema
 from langchain_core.messages import SystemMessage
 from langgraph.runtime import Runtime
 
-from jeffrey_affect import AffectClassifier, AffectResult, TonePolicy
+from jeffrey_affect import AffectClassifier, AffectResult, TonePolicy, is_escalating
 from langchain_jeffrey_affect._text import last_human, message_text
 
 
@@ -25,8 +25,9 @@ class AffectState(AgentState[Any]):
 class AffectMiddleware(AgentMiddleware[AffectState]):
     """Puts the user's affect in the agent state before the model sees their new message.
 
-    With ``adapt_tone`` the tone policy's system prompt for that affect is appended to the agent's
-    system prompt on every model call of the turn.
+    With ``adapt_tone`` the tone policy's system prompt for that affect, de-escalating when
+    ``affect_history`` shows escalation (``is_escalating``), is appended to the agent's system
+    prompt on every model call of the turn.
     """
 
     state_schema = AffectState
@@ -92,7 +93,9 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
         affect = cast(AffectState, request.state).get("affect")
         if not self.adapt_tone or affect is None:
             return request
-        directive = self.policy.for_result(AffectResult.model_validate(affect))
+        history = cast(AffectState, request.state).get("affect_history", [])
+        escalation = is_escalating([AffectResult.model_validate(a) for a in history])
+        directive = self.policy.for_result(AffectResult.model_validate(affect), escalation)
         blocks: list[Any]
         if request.system_message is None:
             blocks = [{"type": "text", "text": directive.system_prompt}]

@@ -17,7 +17,14 @@ from langchain_jeffrey_affect import AffectMiddleware
 from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import Field
 
-from jeffrey_affect import EMOTIONS, AffectClassifier, AffectResult, TonePolicy, preprocess_light
+from jeffrey_affect import (
+    EMOTIONS,
+    AffectClassifier,
+    AffectResult,
+    TonePolicy,
+    is_escalating,
+    preprocess_light,
+)
 
 ANGRY = "This is the third time my order broke, I am furious!"
 HAPPY = "It works now, thank you so much!"
@@ -171,3 +178,31 @@ def test_bad_settings_are_refused(classifier: AffectClassifier) -> None:
         AffectMiddleware(classifier, history_size=0)
     with pytest.raises(ValueError, match="adapt_tone"):
         AffectMiddleware(classifier, policy=TonePolicy())
+
+
+def test_an_escalating_conversation_gets_the_de_escalation_prompt(
+    classifier: AffectClassifier,
+) -> None:
+    turns = [
+        "My package arrived damaged.",
+        "Ugh, that's the second time this month.",
+        "I'm really angry now. Fix this or I'm cancelling.",
+    ]
+    results = [classifier.classify(t) for t in turns]
+    assert is_escalating(results), "the scripted turns must escalate under the tracker's rule"
+    model = ScriptedModel(responses=[AIMessage("Sorry.")])
+    agent = create_agent(
+        model,
+        middleware=[AffectMiddleware(classifier, adapt_tone=True)],
+        checkpointer=InMemorySaver(),
+    )
+    config: RunnableConfig = {"configurable": {"thread_id": "escalation"}}
+    for text in turns:
+        agent.invoke(turn(text), config)
+
+    policy = TonePolicy()
+    assert system_prompts(model) == [
+        policy.for_result(results[0]).system_prompt,
+        policy.for_result(results[1]).system_prompt,
+        policy.escalation.system_prompt,
+    ]
