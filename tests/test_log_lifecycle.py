@@ -15,25 +15,13 @@ from hypothesis import strategies as st
 
 from jeffrey_affect import AffectClassifier
 from jeffrey_affect import _log as log_module
-from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._log import PredictionLog
 from jeffrey_affect._report import build_report
-from jeffrey_affect._result import AffectResult
+from tests.results import made_result
 
 Make = Callable[..., AffectClassifier]
 TODAY = date(2024, 6, 15)
-RESULT = AffectResult(
-    emotion="joy",
-    confidence=0.9,
-    scores={e: 0.9 if e == "joy" else 0.1 / 7 for e in EMOTIONS},
-    route="linear_head",
-    fallback_reason=None,
-    low_confidence=False,
-    latency_ms=1.0,
-    cache_hit=False,
-    model_version="test",
-    class_prior="uniform",
-)
+RESULT = made_result("joy")
 
 
 class FrozenClock:

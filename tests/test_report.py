@@ -16,7 +16,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._log import PredictionLog
 from jeffrey_affect._report import (
     PERCENTILE_RELATIVE_ERROR,
@@ -27,7 +26,7 @@ from jeffrey_affect._report import (
     render,
     run_report,
 )
-from jeffrey_affect._result import AffectResult
+from tests.results import made_result
 
 D25, D26, D27 = date(2026, 11, 25), date(2026, 11, 26), date(2026, 11, 27)
 
@@ -122,17 +121,14 @@ def _parse(*argv: str) -> argparse.Namespace:
 
 
 def test_reads_what_the_engine_logs(tmp_path: Path) -> None:
-    result = AffectResult(
-        emotion="fear",
-        confidence=0.55,
-        scores={e: 0.55 if e == "fear" else 0.45 / 7 for e in EMOTIONS},
+    result = made_result(
+        "fear",
+        0.55,
         route="prototypes",
         fallback_reason="encoder unavailable",
         low_confidence=True,
         latency_ms=3.5,
-        cache_hit=False,
         model_version="a1b2c3d4e5f6",
-        class_prior="uniform",
     )
     line = PredictionLog(tmp_path, text_chars=40).line(
         result, "I'm scared", datetime(2026, 11, 25, 23, 59, tzinfo=UTC)

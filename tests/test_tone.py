@@ -12,12 +12,12 @@ from jeffrey_affect import (
     EMOTIONS,
     AffectClassifier,
     AffectConfig,
-    AffectResult,
     Emotion,
     SentenceTransformerEncoder,
     ToneDirective,
     TonePolicy,
 )
+from tests.results import made_result
 
 POLICY = TonePolicy()
 
@@ -32,22 +32,6 @@ EXPECTED_PHRASES: dict[Emotion, str] = {
     "disgust": "matter-of-fact",
     "neutral": "clearly and helpfully",
 }
-
-
-def affect(emotion: Emotion, confidence: float) -> AffectResult:
-    rest = (1.0 - confidence) / (len(EMOTIONS) - 1)
-    return AffectResult(
-        emotion=emotion,
-        confidence=confidence,
-        scores={e: confidence if e == emotion else rest for e in EMOTIONS},
-        route="prototypes",
-        fallback_reason="model missing",
-        low_confidence=confidence < 0.4,
-        latency_ms=0.5,
-        cache_hit=True,
-        model_version="test",
-        class_prior="uniform",
-    )
 
 
 @pytest.mark.parametrize("emotion", EMOTIONS)
@@ -97,9 +81,9 @@ def test_precedence_escalation_then_low_confidence_then_emotion(
 
 
 def test_for_result_uses_the_results_emotion_and_confidence() -> None:
-    assert POLICY.for_result(affect("fear", 0.8)) == POLICY.fear
-    assert POLICY.for_result(affect("fear", 0.3)) == POLICY.low_confidence
-    assert POLICY.for_result(affect("fear", 0.8), escalation=True) == POLICY.escalation
+    assert POLICY.for_result(made_result("fear", 0.8)) == POLICY.fear
+    assert POLICY.for_result(made_result("fear", 0.3)) == POLICY.low_confidence
+    assert POLICY.for_result(made_result("fear", 0.8), escalation=True) == POLICY.escalation
 
 
 def test_unknown_emotion_is_rejected() -> None:

@@ -21,22 +21,12 @@ from jeffrey_affect import (
     Emotion,
     SentenceTransformerEncoder,
 )
+from tests.results import made_result
 
 
 def from_scores(scores: dict[Emotion, float], low_confidence: bool = False) -> AffectResult:
     top = max(scores, key=scores.__getitem__)
-    return AffectResult(
-        emotion=top,
-        confidence=scores[top],
-        scores=scores,
-        route="linear_head",
-        fallback_reason=None,
-        low_confidence=low_confidence,
-        latency_ms=1.0,
-        cache_hit=False,
-        model_version="scripted",
-        class_prior="uniform",
-    )
+    return made_result(top, scores[top], scores=scores, low_confidence=low_confidence)
 
 
 def result(low_confidence: bool = False, **weights: float) -> AffectResult:
