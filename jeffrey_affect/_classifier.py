@@ -136,8 +136,7 @@ class AffectClassifier:
                         if outcome.route != "regex":
                             self._cache[c] = outcome
         latency_ms = (time.perf_counter() - started) * 1000 / max(len(texts), 1)
-        empty = _Outcome(_lexicon_tuple(""), "regex", "empty text")
-        results = [self._result(found.get(c, empty), c in hits, latency_ms) for c in clean]
+        results = [self._result(found.get(c, _EMPTY), c in hits, latency_ms) for c in clean]
         self._record(results, clean)
         return results
 
@@ -252,6 +251,9 @@ class AffectClassifier:
 def _lexicon_tuple(text: str) -> tuple[float, ...]:
     scores = lexicon_scores(text)
     return tuple(scores[e] for e in EMOTIONS)
+
+
+_EMPTY = _Outcome(_lexicon_tuple(""), "regex", "empty text")
 
 
 def _prior_name(prior: object) -> str:

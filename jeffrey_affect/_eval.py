@@ -9,8 +9,8 @@ from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_su
 
 from jeffrey_affect._classifier import AffectClassifier
 from jeffrey_affect._embedding_cache import cached_embeddings
+from jeffrey_affect._head import lexicon_features
 from jeffrey_affect._labels import EMOTIONS
-from jeffrey_affect._lexicon import lexicon_scores
 
 
 def expected_calibration_error(
@@ -64,7 +64,7 @@ def route_probabilities(
         out["linear_head"] = softmax(clf.artifacts.head.logits(texts, embeddings) + shift, axis=1)
     if clf.artifacts.prototypes is not None:
         out["prototypes"] = softmax(clf.artifacts.prototypes.logits(embeddings) + shift, axis=1)
-    out["regex"] = np.asarray([[lexicon_scores(t)[e] for e in EMOTIONS] for t in texts])
+    out["regex"] = lexicon_features(texts)
     results = clf.classify_batch(texts)
     out["router"] = np.asarray([[r.scores[e] for e in EMOTIONS] for r in results])
     return out

@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 
 import numpy as np
+import sklearn
 from scipy import sparse
 from scipy.optimize import minimize
 from scipy.special import log_softmax
@@ -15,7 +16,8 @@ from jeffrey_affect._lexicon import lexicon_scores
 
 def lexicon_features(texts: Sequence[str]) -> np.ndarray:
     """The regex lexicon's eight scores per text, so the head can weigh chat cues it has learnt."""
-    return np.asarray([[lexicon_scores(t)[e] for e in EMOTIONS] for t in texts])
+    rows = [lexicon_scores(t) for t in texts]
+    return np.asarray([[row[e] for e in EMOTIONS] for row in rows], dtype=np.float64)
 
 
 class LinearHead:
@@ -98,5 +100,9 @@ class LinearHead:
             raise ValueError(
                 f"embedding dimension {embeddings.shape[1]} != head's {self.dimension_}"
             )
-        raw = self.model_.decision_function(self._features(texts, embeddings))
+        # sklearn's per-call input checks cost more than the arithmetic on one turn; the inputs
+        # are ours and finite (the router checked), so skip them and apply the linear map directly.
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            features = self._features(texts, embeddings)
+        raw = features @ self.model_.coef_.T + self.model_.intercept_
         return np.asarray(raw, dtype=np.float64) / self.temperature_ + self.bias_

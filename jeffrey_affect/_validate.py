@@ -12,8 +12,8 @@ from jeffrey_affect._config import AffectConfig
 from jeffrey_affect._data import data_hashes, load_split
 from jeffrey_affect._encoder import Encoder, SentenceTransformerEncoder
 from jeffrey_affect._eval import evaluate, figures
+from jeffrey_affect._head import lexicon_features
 from jeffrey_affect._labels import EMOTIONS
-from jeffrey_affect._lexicon import lexicon_scores
 
 SMOKE_SET = Path(__file__).resolve().parent.parent / "tests" / "data" / "smoke_chat.tsv"
 
@@ -67,9 +67,7 @@ def validate(
     router_default = figures(_probabilities(default, test.texts), test.labels)
     smoke_texts, smoke_labels = load_smoke_set(smoke_set)
     smoke_router = figures(_probabilities(default, smoke_texts), smoke_labels)
-    smoke_regex = figures(
-        np.asarray([[lexicon_scores(t)[e] for e in EMOTIONS] for t in smoke_texts]), smoke_labels
-    )
+    smoke_regex = figures(lexicon_features(smoke_texts), smoke_labels)
 
     head = on_test.get("linear_head", {"macro_f1": 0.0})
     prototypes = on_test.get("prototypes", {"macro_f1": 0.0})

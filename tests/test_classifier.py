@@ -178,3 +178,14 @@ def test_encoder_without_the_protocol_is_rejected() -> None:
 def test_results_are_json_serialisable(make_classifier: Make) -> None:
     r = make_classifier().classify("wow!")
     assert AffectResult.model_validate(json.loads(r.model_dump_json())) == r
+
+
+def test_head_logits_are_the_calibrated_decision_function(make_classifier: Make, encoder) -> None:
+    head = make_classifier().artifacts.head
+    texts = ["so happy for you!", "this is broken AGAIN", "hm"]
+    embeddings = encoder.encode(texts)
+    expected = (
+        head.model_.decision_function(head._features(texts, embeddings)) / head.temperature_
+        + head.bias_
+    )
+    np.testing.assert_allclose(head.logits(texts, embeddings), expected, rtol=1e-10)
