@@ -31,6 +31,7 @@ class EncoderInfo(BaseModel):
     name: str
     dimension: int
     prefix: str
+    backend: str
 
 
 class Manifest(BaseModel):

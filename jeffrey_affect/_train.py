@@ -78,6 +78,7 @@ def train(
             name=getattr(encoder, "name", type(encoder).__name__),
             dimension=encoder.dimension,
             prefix=getattr(encoder, "prefix", ""),
+            backend=getattr(encoder, "backend", "torch"),
         ),
         labels=list(EMOTIONS),
         mapping={k: list(v) for k, v in GOEMOTIONS_MAPPING.items()},
