@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from jeffrey_affect._encoder import Encoder
 from jeffrey_affect._head import LinearHead
+from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._prototypes import Prototypes
 
 HEAD_FILE = "linear_head.joblib"
@@ -71,6 +72,9 @@ def _encoder_problem(manifest: Manifest, encoder: Encoder, dimension: int) -> st
     name = getattr(encoder, "name", None)
     if name is not None and name != manifest.encoder.name:
         return f"encoder mismatch: artifacts trained with {manifest.encoder.name}, running {name}"
+    prefix = getattr(encoder, "prefix", None)
+    if prefix is not None and prefix != manifest.encoder.prefix:
+        return f"encoder mismatch: artifacts trained with prefix {manifest.encoder.prefix!r}"
     if not dimension == manifest.encoder.dimension == encoder.dimension:
         return (
             f"dimension mismatch: artifact {dimension}, manifest {manifest.encoder.dimension}, "
@@ -85,6 +89,10 @@ def load_artifacts(directory: Path, encoder: Encoder) -> Artifacts:
         manifest = Manifest.model_validate_json((directory / MANIFEST_FILE).read_bytes())
     except (OSError, ValidationError, ValueError) as exc:
         reason = f"{MANIFEST_FILE} unreadable in {directory}: {type(exc).__name__}"
+        logger.warning("%s; only the regex route will serve", reason)
+        return Artifacts(None, None, None, reason, reason)
+    if manifest.labels != list(EMOTIONS):
+        reason = f"{MANIFEST_FILE} labels {manifest.labels} are not {list(EMOTIONS)}"
         logger.warning("%s; only the regex route will serve", reason)
         return Artifacts(None, None, None, reason, reason)
 

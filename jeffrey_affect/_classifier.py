@@ -15,8 +15,8 @@ from scipy.special import softmax
 from jeffrey_affect._artifacts import Artifacts, bundled_artifacts_dir, load_artifacts
 from jeffrey_affect._config import AffectConfig
 from jeffrey_affect._encoder import Encoder, SentenceTransformerEncoder
+from jeffrey_affect._head import lexicon_features
 from jeffrey_affect._labels import EMOTIONS
-from jeffrey_affect._lexicon import lexicon_scores
 from jeffrey_affect._log import PredictionLog
 from jeffrey_affect._result import AffectResult, Route
 from jeffrey_affect._text import preprocess_light
@@ -145,10 +145,12 @@ class AffectClassifier:
         try:
             with self._encode_lock:
                 embeddings = np.asarray(self.encoder.encode(texts), dtype=np.float32)
-            if embeddings.shape != (len(texts), self.encoder.dimension):
-                raise ValueError(f"encoder returned shape {embeddings.shape}")
         except Exception as exc:  # any encoder fault must fall back, not escape
-            reason = f"encoder failed: {type(exc).__name__}: {exc}"[:200]
+            # The exception's type only: its message may quote user text, and reasons are logged.
+            reason = f"encoder failed: {type(exc).__name__}"
+            return {t: self._regex(t, reason) for t in texts}
+        if embeddings.shape != (len(texts), self.encoder.dimension):
+            reason = f"encoder returned shape {embeddings.shape}"
             return {t: self._regex(t, reason) for t in texts}
         finite = [bool(row.all()) for row in np.isfinite(embeddings)]
         pairs = list(zip(texts, finite, strict=True))
@@ -167,16 +169,17 @@ class AffectClassifier:
                     texts, head.logits(texts, embeddings), "linear_head", None
                 )
             except Exception as exc:
-                reason = f"linear head failed: {type(exc).__name__}: {exc}"[:200]
+                reason = f"linear head failed: {type(exc).__name__}"
         if prototypes is not None:
             try:
                 return self._model_outcomes(
                     texts, prototypes.logits(embeddings), "prototypes", reason
                 )
             except Exception as exc:
-                reason = f"{reason}; prototypes failed: {type(exc).__name__}: {exc}"[:200]
+                reason = f"{reason}; prototypes failed: {type(exc).__name__}"
         else:
-            reason = f"{reason}; {self.artifacts.prototypes_problem}"[:200]
+            problems = dict.fromkeys([reason, self.artifacts.prototypes_problem])
+            reason = "; ".join(p for p in problems if p)[:200]
         return {t: self._regex(t, reason) for t in texts}
 
     def _model_outcomes(
@@ -249,8 +252,7 @@ class AffectClassifier:
 
 
 def _lexicon_tuple(text: str) -> tuple[float, ...]:
-    scores = lexicon_scores(text)
-    return tuple(scores[e] for e in EMOTIONS)
+    return tuple(float(s) for s in lexicon_features([text])[0])
 
 
 _EMPTY = _Outcome(_lexicon_tuple(""), "regex", "empty text")

@@ -14,6 +14,7 @@ from jeffrey_affect._encoder import Encoder, SentenceTransformerEncoder
 from jeffrey_affect._eval import evaluate, figures
 from jeffrey_affect._head import lexicon_features
 from jeffrey_affect._labels import EMOTIONS
+from jeffrey_affect._text import preprocess_light
 
 SMOKE_SET = Path(__file__).resolve().parent.parent / "tests" / "data" / "smoke_chat.tsv"
 
@@ -38,7 +39,8 @@ def load_smoke_set(path: Path) -> tuple[list[str], np.ndarray]:
     """``label<TAB>text`` lines, labels as indices of EMOTIONS."""
     rows = [line.split("\t", 1) for line in path.read_text(encoding="utf-8").splitlines() if line]
     index: dict[str, int] = {e: i for i, e in enumerate(EMOTIONS)}
-    return [text for _, text in rows], np.asarray([index[label] for label, _ in rows])
+    texts = [preprocess_light(text) for _, text in rows]  # what every route sees
+    return texts, np.asarray([index[label] for label, _ in rows])
 
 
 def _probabilities(clf: AffectClassifier, texts: list[str]) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Every injected fault falls back to a valid result with the expected route and reason."""
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -9,7 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jeffrey_affect import AffectClassifier, AffectResult, preprocess_light
+from jeffrey_affect import (
+    AffectClassifier,
+    AffectResult,
+    SentenceTransformerEncoder,
+    preprocess_light,
+)
 from jeffrey_affect._artifacts import (
     HEAD_FILE,
     MANIFEST_FILE,
@@ -178,3 +184,34 @@ def test_any_text_through_the_real_encoder_gives_a_valid_result(
         assert (r.route, r.fallback_reason) == ("linear_head", None)
     else:
         assert (r.route, r.fallback_reason, r.emotion) == ("regex", "empty text", "neutral")
+
+
+def test_manifest_with_other_labels_sends_everything_to_regex(
+    make_classifier: Make, tmp_path
+) -> None:
+    directory = artifacts_copy(tmp_path)
+    manifest = directory / MANIFEST_FILE
+    data = json.loads(manifest.read_text())
+    data["labels"] = list(reversed(data["labels"]))
+    manifest.write_text(json.dumps(data))
+    expect(make_classifier(artifacts_dir=directory).classify("hi"), "hi", "regex", "labels")
+
+
+def test_another_prefix_than_the_artifacts_were_trained_with_falls_back(
+    make_classifier: Make,
+) -> None:
+    prefixed = SentenceTransformerEncoder(prefix="query: ")
+    expect(make_classifier(encoder_override=prefixed).classify("hi"), "hi", "regex", "prefix")
+
+
+def test_an_encoder_error_message_never_reaches_the_log(make_classifier: Make, tmp_path) -> None:
+    class QuotingEncoder(RaisingEncoder):
+        def encode(self, texts: list[str]) -> np.ndarray:
+            raise ValueError(f"cannot tokenize {texts!r}")
+
+    logs = tmp_path / "quoting"
+    text = "email me at alice@example.com or call 202-555-0143"
+    clf = make_classifier(encoder_override=QuotingEncoder(), log_dir=logs, log_text_chars=5)
+    assert clf.classify(text).fallback_reason == "encoder failed: ValueError"
+    logged = "".join(p.read_text() for p in logs.glob("*.jsonl"))
+    assert "alice" not in logged and "555" not in logged

@@ -15,7 +15,8 @@ from langchain_jeffrey_affect._text import last_human, message_text
 class AffectState(AgentState[Any]):
     """``affect`` is the latest AffectResult as JSON; ``affect_history`` the recent ones, oldest
     first. ``affect_message_id`` marks the human message already classified, so tool loops and
-    other repeat model calls within one turn do not classify it again."""
+    other repeat model calls within one turn do not classify it again (the agent gives every
+    message an id; a message without one is classified on each model call)."""
 
     affect: NotRequired[dict[str, Any]]
     affect_history: NotRequired[list[dict[str, Any]]]
