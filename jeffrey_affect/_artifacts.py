@@ -68,7 +68,7 @@ class Artifacts:
         return self.manifest.config_hash[:12] if self.manifest else "unknown"
 
 
-def _encoder_problem(manifest: Manifest, encoder: Encoder, dimension: int) -> str | None:
+def encoder_problem(manifest: Manifest, encoder: Encoder, dimension: int) -> str | None:
     name = getattr(encoder, "name", None)
     if name is not None and name != manifest.encoder.name:
         return f"encoder mismatch: artifacts trained with {manifest.encoder.name}, running {name}"
@@ -102,7 +102,7 @@ def load_artifacts(directory: Path, encoder: Encoder) -> Artifacts:
         loaded = joblib.load(directory / HEAD_FILE)
         if not isinstance(loaded, LinearHead):
             raise TypeError(f"holds a {type(loaded).__name__}, not a LinearHead")
-        head_problem = _encoder_problem(manifest, encoder, loaded.dimension_)
+        head_problem = encoder_problem(manifest, encoder, loaded.dimension_)
         head = None if head_problem else loaded
     except Exception as exc:  # a corrupt pickle can raise nearly anything
         head_problem = f"{HEAD_FILE} unreadable: {type(exc).__name__}: {exc}"[:200]
@@ -111,7 +111,7 @@ def load_artifacts(directory: Path, encoder: Encoder) -> Artifacts:
     prototypes_problem: str | None
     try:
         loaded_prototypes = Prototypes.load(directory / PROTOTYPES_FILE)
-        prototypes_problem = _encoder_problem(manifest, encoder, loaded_prototypes.dimension)
+        prototypes_problem = encoder_problem(manifest, encoder, loaded_prototypes.dimension)
         prototypes = None if prototypes_problem else loaded_prototypes
     except Exception as exc:  # zip and numpy errors of many kinds
         prototypes_problem = f"{PROTOTYPES_FILE} unreadable: {type(exc).__name__}: {exc}"[:200]

@@ -65,9 +65,13 @@ def route_probabilities(
     if clf.artifacts.prototypes is not None:
         out["prototypes"] = softmax(clf.artifacts.prototypes.logits(embeddings) + shift, axis=1)
     out["regex"] = lexicon_features(texts)
-    results = clf.classify_batch(texts)
-    out["router"] = np.asarray([[r.scores[e] for e in EMOTIONS] for r in results])
+    out["router"] = router_probabilities(clf, texts)
     return out
+
+
+def router_probabilities(clf: AffectClassifier, texts: list[str]) -> np.ndarray:
+    """Scores as users get them: through the public classify_batch."""
+    return np.asarray([[r.scores[e] for e in EMOTIONS] for r in clf.classify_batch(texts)])
 
 
 def evaluate(

@@ -7,11 +7,12 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import confusion_matrix
 
+from jeffrey_affect._artifacts import encoder_problem
 from jeffrey_affect._classifier import AffectClassifier
 from jeffrey_affect._config import AffectConfig
 from jeffrey_affect._data import data_hashes, load_split
 from jeffrey_affect._encoder import Encoder, SentenceTransformerEncoder
-from jeffrey_affect._eval import evaluate, figures
+from jeffrey_affect._eval import evaluate, figures, router_probabilities
 from jeffrey_affect._head import lexicon_features
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._text import preprocess_light
@@ -43,10 +44,6 @@ def load_smoke_set(path: Path) -> tuple[list[str], np.ndarray]:
     return texts, np.asarray([index[label] for label, _ in rows])
 
 
-def _probabilities(clf: AffectClassifier, texts: list[str]) -> np.ndarray:
-    return np.asarray([[r.scores[e] for e in EMOTIONS] for r in clf.classify_batch(texts)])
-
-
 def validate(
     data_dir: Path,
     artifacts_dir: Path | None = None,
@@ -66,9 +63,9 @@ def validate(
 
     test = load_split(data_dir, "test")
     on_test = evaluate(with_train_prior, test.texts, test.labels, cache_dir)
-    router_default = figures(_probabilities(default, test.texts), test.labels)
+    router_default = figures(router_probabilities(default, test.texts), test.labels)
     smoke_texts, smoke_labels = load_smoke_set(smoke_set)
-    smoke_router = figures(_probabilities(default, smoke_texts), smoke_labels)
+    smoke_router = figures(router_probabilities(default, smoke_texts), smoke_labels)
     smoke_regex = figures(lexicon_features(smoke_texts), smoke_labels)
 
     head = on_test.get("linear_head", {"macro_f1": 0.0})
@@ -78,8 +75,7 @@ def validate(
     name = getattr(encoder, "name", "?")
     aligned = (
         manifest is not None
-        and manifest.encoder.dimension == encoder.dimension
-        and manifest.encoder.name == name
+        and encoder_problem(manifest, encoder, manifest.encoder.dimension) is None
     )
     fallback_ok = default.artifacts.prototypes is not None
     checks = [
