@@ -30,7 +30,7 @@ from sklearn.metrics import f1_score
 
 from jeffrey_affect import EMOTIONS, AffectClassifier, AffectConfig, SentenceTransformerEncoder
 from jeffrey_affect._data import load_split
-from jeffrey_affect._encoder import onnx_cache_dir
+from jeffrey_affect._encoder import ENCODE_BATCH_SIZE, onnx_cache_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 Backend = Literal["torch", "onnx", "onnx-int8"]
@@ -116,7 +116,7 @@ def raw_encode(clf: AffectClassifier, texts: list[str]) -> object:
     """The sentence-transformers call that the classifier's encoder wraps, same arguments."""
     assert isinstance(clf.encoder, SentenceTransformerEncoder)
     return clf.encoder._model.encode(
-        texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=64
+        texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=ENCODE_BATCH_SIZE
     )
 
 

@@ -41,6 +41,8 @@ def default_prefix(model: str) -> str:
 
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
+ENCODE_BATCH_SIZE = 16
+"""Chat turns are short: small batches pad less, and measured faster and leaner than 32 or 64."""
 
 
 def onnx_cache_dir() -> Path:
@@ -81,6 +83,8 @@ def _run_in_onnx(st: Any, model_id: str, *, quantized: bool) -> None:
             quantize_dynamic, fp32, per_channel=True, op_types_to_quantize=["MatMul"]
         )
         _write_once(path, quantize)
+    config = transformer.model.config
+    transformer.model = torch.nn.Module()  # free the torch weights before ONNX Runtime loads
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     names = [i.name for i in session.get_inputs()]
 
@@ -93,7 +97,7 @@ def _run_in_onnx(st: Any, model_id: str, *, quantized: bool) -> None:
             (hidden,) = session.run(None, {n: features[n].numpy() for n in names})
             return {"last_hidden_state": torch.from_numpy(hidden)}
 
-    transformer.model = OnnxTransformer(transformer.model.config)
+    transformer.model = OnnxTransformer(config)
 
 
 def _weights_digest(model: Any) -> str:
@@ -191,6 +195,6 @@ class SentenceTransformerEncoder:
             [self.prefix + t for t in texts],
             normalize_embeddings=True,
             convert_to_numpy=True,
-            batch_size=64,
+            batch_size=ENCODE_BATCH_SIZE,
         )
         return np.asarray(embeddings, dtype=np.float32)

@@ -1,9 +1,10 @@
 """Route 1: a linear head over the sentence embedding and lexical features, calibrated on dev."""
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
-import sklearn
 from scipy import sparse
 from scipy.optimize import minimize
 from scipy.special import log_softmax
@@ -18,6 +19,35 @@ def lexicon_features(texts: Sequence[str]) -> np.ndarray:
     """The regex lexicon's eight scores per text, so the head can weigh chat cues it has learnt."""
     rows = [lexicon_scores(t) for t in texts]
     return np.asarray([[row[e] for e in EMOTIONS] for row in rows], dtype=np.float64)
+
+
+class _FoldedNgrams:
+    """One fitted TF-IDF vectorizer folded into its slice of the head's weights.
+
+    sklearn's ``transform`` builds sparse matrices per call, which costs more than the encoder's
+    margin on one turn. This keeps sklearn's analyzer, vocabulary and idf and does the rest
+    (sublinear tf, idf, l2 norm, dot with the weights) on the few n-grams a turn has; tests hold it
+    equal to ``transform`` followed by the weights.
+    """
+
+    def __init__(self, vectorizer: TfidfVectorizer, weights: np.ndarray) -> None:
+        if not (vectorizer.sublinear_tf and vectorizer.use_idf and vectorizer.norm == "l2"):
+            raise ValueError("folding expects sublinear_tf, use_idf and l2 norm")
+        self.analyze: Callable[[str], list[str]] = vectorizer.build_analyzer()
+        self.vocabulary: dict[str, int] = vectorizer.vocabulary_
+        self.idf: np.ndarray = vectorizer.idf_
+        self.weights = np.ascontiguousarray(weights)  # (n_features, n_classes)
+
+    def __call__(self, text: str) -> np.ndarray:
+        vocabulary = self.vocabulary
+        counts = Counter(vocabulary[g] for g in self.analyze(text) if g in vocabulary)
+        if not counts:
+            return np.zeros(self.weights.shape[1])
+        index = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+        values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64))) * self.idf[index]
+        values /= np.sqrt(values @ values)
+        scores: np.ndarray = values @ self.weights[index]
+        return scores
 
 
 class LinearHead:
@@ -95,14 +125,36 @@ class LinearHead:
         self.bias_ = fitted[1:] - fitted[1:].mean()
         return self
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k != "_folded"}
+
+    def _fold(self) -> tuple[np.ndarray, _FoldedNgrams, _FoldedNgrams, np.ndarray]:
+        """The weights split per feature block, each block's scale folded in."""
+        coef = self.model_.coef_.T
+        words_end = self.dimension_ + len(self.words_.vocabulary_)
+        chars_end = words_end + len(self.chars_.vocabulary_)
+        return (
+            coef[: self.dimension_] * self.embedding_weight,
+            _FoldedNgrams(self.words_, coef[self.dimension_ : words_end]),
+            _FoldedNgrams(self.chars_, coef[words_end:chars_end]),
+            coef[chars_end:] * self.lexicon_weight,
+        )
+
     def logits(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
+        """The same linear map as ``decision_function`` on ``_features``, without the sparse
+        matrices: on one turn they cost more than the arithmetic."""
         if embeddings.shape[1] != self.dimension_:
             raise ValueError(
                 f"embedding dimension {embeddings.shape[1]} != head's {self.dimension_}"
             )
-        # sklearn's per-call input checks cost more than the arithmetic on one turn; the inputs
-        # are ours and finite (the router checked), so skip them and apply the linear map directly.
-        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            features = self._features(texts, embeddings)
-        raw = features @ self.model_.coef_.T + self.model_.intercept_
-        return np.asarray(raw, dtype=np.float64) / self.temperature_ + self.bias_
+        if "_folded" not in vars(self):
+            self._folded = self._fold()
+        embedding_weights, words, chars, lexicon_weights = self._folded
+        raw: np.ndarray = (
+            embeddings.astype(np.float64) @ embedding_weights
+            + lexicon_features(texts) @ lexicon_weights
+            + np.asarray([words(t) + chars(t) for t in texts]).reshape(len(texts), -1)
+            + self.model_.intercept_
+        )
+        logits: np.ndarray = raw / self.temperature_ + self.bias_
+        return logits
