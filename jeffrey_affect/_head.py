@@ -39,8 +39,8 @@ class _FoldedNgrams:
         self.weights = np.ascontiguousarray(weights)  # (n_features, n_classes)
 
     def __call__(self, text: str) -> np.ndarray:
-        vocabulary = self.vocabulary
-        counts = Counter(vocabulary[g] for g in self.analyze(text) if g in vocabulary)
+        counts = Counter(map(self.vocabulary.get, self.analyze(text)))
+        counts.pop(None, None)  # n-grams outside the vocabulary
         if not counts:
             return np.zeros(self.weights.shape[1])
         index = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
