@@ -38,10 +38,22 @@ def _at_most(name: str, value: float, target: float) -> Check:
 
 def load_smoke_set(path: Path) -> tuple[list[str], np.ndarray]:
     """``label<TAB>text`` lines, labels as indices of EMOTIONS."""
-    rows = [line.split("\t", 1) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"chat set {path} not found: pass --smoke-set with a label<TAB>text file"
+        )
     index: dict[str, int] = {e: i for i, e in enumerate(EMOTIONS)}
-    texts = [preprocess_light(text) for _, text in rows]  # what every route sees
-    return texts, np.asarray([index[label] for label, _ in rows])
+    texts: list[str] = []
+    labels: list[int] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        label, tab, text = line.partition("\t")
+        if not line:
+            continue
+        if not tab or label not in index:
+            raise ValueError(f"{path}:{number}: expected one of {EMOTIONS}, a tab, then the text")
+        texts.append(preprocess_light(text))  # what every route sees
+        labels.append(index[label])
+    return texts, np.asarray(labels)
 
 
 def validate(

@@ -84,9 +84,17 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from jeffrey_affect._validate import checks_as_json, render_table, validate, write_report
+    from jeffrey_affect._validate import (
+        SMOKE_SET,
+        checks_as_json,
+        render_table,
+        validate,
+        write_report,
+    )
 
-    checks, details = validate(args.data, args.artifacts, cache_dir=args.cache_dir)
+    checks, details = validate(
+        args.data, args.artifacts, smoke_set=args.smoke_set or SMOKE_SET, cache_dir=args.cache_dir
+    )
     report = write_report(checks, details, args.report_dir)
     if args.json:
         print(json.dumps({"checks": checks_as_json(checks), "report": str(report)}, indent=2))
@@ -135,6 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, default=data)
     p.add_argument("--artifacts", type=Path, default=None, help="default: the bundled artifacts")
     p.add_argument("--report-dir", type=Path, default=Path("reports"))
+    p.add_argument(
+        "--smoke-set",
+        type=Path,
+        default=None,
+        help="chat turns, label<TAB>text a line; default: tests/data/smoke_chat.tsv",
+    )
     p.add_argument("--cache-dir", type=Path, default=cache)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_cmd_validate)

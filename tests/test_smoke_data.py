@@ -1,4 +1,8 @@
-"""Format checks for the hand-written chat smoke set, so a bad edit fails fast and loudly."""
+"""Format checks for the hand-written chat sets, so a bad edit fails fast and loudly.
+
+``smoke_chat.tsv`` is the issue's smoke set; ``chat_holdout.tsv`` was written separately and blind
+(its author saw neither the smoke set nor the lexicon), to re-measure chat accuracy independently.
+"""
 
 from collections import Counter
 from pathlib import Path
@@ -6,43 +10,52 @@ from pathlib import Path
 import pytest
 
 from jeffrey_affect._labels import EMOTIONS
+from jeffrey_affect._validate import load_smoke_set
 
-SMOKE_PATH = Path(__file__).parent / "data" / "smoke_chat.tsv"
+DATA = Path(__file__).parent / "data"
+CHAT_SETS = [DATA / "smoke_chat.tsv", DATA / "chat_holdout.tsv"]
 GOEMOTIONS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "goemotions"
 
 
-def _rows() -> list[tuple[str, str]]:
+def _rows(path: Path) -> list[tuple[str, str]]:
     rows = []
-    for number, line in enumerate(SMOKE_PATH.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         parts = line.split("\t")
-        assert len(parts) == 2, f"line {number}: expected label<TAB>text, got {line!r}"
+        assert len(parts) == 2, f"{path.name}:{number}: expected label<TAB>text, got {line!r}"
         rows.append((parts[0], parts[1]))
     return rows
 
 
-ROWS = _rows()
+@pytest.fixture(params=CHAT_SETS, ids=lambda p: p.name)
+def rows(request: pytest.FixtureRequest) -> list[tuple[str, str]]:
+    return _rows(request.param)
 
 
-def test_every_line_has_valid_label_and_text() -> None:
-    for label, text in ROWS:
+def test_every_line_has_valid_label_and_text(rows: list[tuple[str, str]]) -> None:
+    for label, text in rows:
         assert label in EMOTIONS, f"unknown label {label!r}"
         assert text.strip(), f"empty text for label {label!r}"
         assert text == text.strip(), f"stray whitespace around {text!r}"
 
 
-def test_size_and_label_balance() -> None:
-    assert len(ROWS) >= 200
-    counts = Counter(label for label, _ in ROWS)
+def test_size_and_label_balance(rows: list[tuple[str, str]]) -> None:
+    assert len(rows) >= 200
+    counts = Counter(label for label, _ in rows)
     for emotion in EMOTIONS:
         assert counts[emotion] >= 25, f"{emotion}: only {counts[emotion]} lines"
 
 
-def test_no_duplicate_texts() -> None:
-    counts = Counter(text for _, text in ROWS)
+def test_no_duplicate_texts(rows: list[tuple[str, str]]) -> None:
+    counts = Counter(text for _, text in rows)
     assert [text for text, n in counts.items() if n > 1] == []
 
 
-def test_no_text_copied_from_goemotions() -> None:
+def test_the_two_chat_sets_share_no_text() -> None:
+    smoke, holdout = ({t.casefold() for _, t in _rows(p)} for p in CHAT_SETS)
+    assert smoke & holdout == set()
+
+
+def test_no_text_copied_from_goemotions(rows: list[tuple[str, str]]) -> None:
     if not GOEMOTIONS_DIR.is_dir():
         pytest.skip(f"GoEmotions not available at {GOEMOTIONS_DIR}; cannot check for copied texts")
     goemotions = {
@@ -51,4 +64,25 @@ def test_no_text_copied_from_goemotions() -> None:
         for line in tsv.read_text(encoding="utf-8").splitlines()
     }
     assert goemotions, f"no GoEmotions texts read from {GOEMOTIONS_DIR}"
-    assert [text for _, text in ROWS if text in goemotions] == []
+    assert [text for _, text in rows if text in goemotions] == []
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("joy\thello\nglee\twhat a day\n", ":2: expected one of"),
+        ("joy hello\n", ":1: expected one of"),
+    ],
+)
+def test_a_malformed_chat_set_is_named_with_its_line(
+    tmp_path: Path, content: str, problem: str
+) -> None:
+    path = tmp_path / "chat.tsv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=problem):
+        load_smoke_set(path)
+
+
+def test_a_missing_chat_set_says_which_option_to_pass(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="--smoke-set"):
+        load_smoke_set(tmp_path / "absent.tsv")
