@@ -79,6 +79,7 @@ def validate(
     smoke_texts, smoke_labels = load_smoke_set(smoke_set)
     smoke_router = figures(router_probabilities(default, smoke_texts), smoke_labels)
     smoke_regex = figures(lexicon_features(smoke_texts), smoke_labels)
+    chat = "chat smoke set" if smoke_set == SMOKE_SET else f"chat set {smoke_set.name}"
 
     head = on_test.get("linear_head", {"macro_f1": 0.0})
     prototypes = on_test.get("prototypes", {"macro_f1": 0.0})
@@ -95,14 +96,14 @@ def validate(
         _at_least("router macro-F1, GoEmotions test, prior=train", router["macro_f1"], 0.56),
         _at_least("router accuracy, GoEmotions test, prior=train", router["accuracy"], 0.65),
         _at_most("router ECE (15 bins), GoEmotions test, prior=train", router["ece"], 0.05),
-        _at_least("router accuracy, chat smoke set, default prior", smoke_router["accuracy"], 0.80),
+        _at_least(f"router accuracy, {chat}, default prior", smoke_router["accuracy"], 0.80),
         _at_least(
             "router macro-F1, GoEmotions test, default prior", router_default["macro_f1"], 0.50
         ),
         _at_least(
             "prototypes macro-F1, GoEmotions test, prior=train", prototypes["macro_f1"], 0.40
         ),
-        _at_least("regex accuracy, chat smoke set", smoke_regex["accuracy"], 0.50),
+        _at_least(f"regex accuracy, {chat}", smoke_regex["accuracy"], 0.50),
         Check(
             "fallback available (prototypes load, match encoder)",
             "loaded",
@@ -130,6 +131,7 @@ def validate(
         "smoke_regex": smoke_regex,
         "test_labels": test.labels.tolist(),
         "smoke_labels": smoke_labels.tolist(),
+        "chat": chat,
     }
     return checks, details
 
@@ -202,7 +204,7 @@ def write_report(checks: list[Check], details: dict[str, Any], out_dir: Path) ->
         ("GoEmotions test, prior=train", details["test_prior_train"]),
         ("GoEmotions test, default prior", {"router": details["test_router_default"]}),
         (
-            "Chat smoke set, default prior",
+            f"{details['chat'].capitalize()}, default prior",
             {"router": details["smoke_router"], "regex": details["smoke_regex"]},
         ),
     ]
@@ -226,7 +228,7 @@ def write_report(checks: list[Check], details: dict[str, Any], out_dir: Path) ->
     lines += ["", "## Confusion matrix: router, GoEmotions test, prior=train", ""]
     lines += _markdown_confusion(router_matrix)
     smoke_matrix = _confusion(details["smoke_labels"], details["smoke_router"]["predicted"])
-    lines += ["", "## Confusion matrix: router, chat smoke set, default prior", ""]
+    lines += ["", f"## Confusion matrix: router, {details['chat']}, default prior", ""]
     lines += _markdown_confusion(smoke_matrix)
     if plotted:
         lines += ["", f"![confusion matrix]({png.name})"]

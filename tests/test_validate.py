@@ -54,8 +54,16 @@ def test_validate_fails_on_artifacts_trained_on_other_data(
     manifest["data_sha256"]["train.tsv"] = "0" * 64
     (artifacts / MANIFEST_FILE).write_text(json.dumps(manifest))
     (artifacts / "prototypes.npz").unlink()
+    chat = (
+        tmp_path / "my_chat.tsv"
+    )  # every turn labelled neutral: accuracy falls to the neutral rate
+    chat.write_text(
+        "".join(f"neutral\t{t}\n" for t in ["I LOVE THIS!!!", "ugh, broken AGAIN", "ok"])
+    )
     code, out = run_validate(
         capsys,
+        "--smoke-set",
+        str(chat),
         "--data",
         str(goemotions),
         "--artifacts",
@@ -70,6 +78,7 @@ def test_validate_fails_on_artifacts_trained_on_other_data(
     assert "real-data training (manifest sha256 = data files)" in failed
     assert "fallback available (prototypes load, match encoder)" in failed
     assert "prototypes macro-F1, GoEmotions test, prior=train" in failed
+    assert "router accuracy, chat set my_chat.tsv, default prior" in failed
 
 
 def test_smoke_set_loads_with_labels_in_order() -> None:
