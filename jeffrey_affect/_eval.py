@@ -37,7 +37,9 @@ def figures(probabilities: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
     )
     return {
         "n": len(labels),
-        "macro_f1": float(f1_score(labels, predicted, labels=classes, average="macro")),
+        "macro_f1": float(
+            f1_score(labels, predicted, labels=classes, average="macro", zero_division=0)
+        ),
         "accuracy": float(accuracy_score(labels, predicted)),
         "ece": expected_calibration_error(probabilities, labels),
         "per_class": {
