@@ -2,6 +2,7 @@
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -99,6 +100,7 @@ class LinearHead:
             max_features=self.char_features,
             sublinear_tf=True,
         ).fit(texts)
+        vars(self).pop("_folded", None)  # folded from the previous fit's weights
         self.model_ = LogisticRegression(
             C=self.C, max_iter=3000, class_weight="balanced", random_state=self.random_state
         ).fit(self._features(texts, embeddings), labels)
@@ -126,9 +128,11 @@ class LinearHead:
         return self
 
     def __getstate__(self) -> dict[str, Any]:
+        """``_folded`` is derived from the fitted parts: rebuilt on first use, never pickled."""
         return {k: v for k, v in vars(self).items() if k != "_folded"}
 
-    def _fold(self) -> tuple[np.ndarray, _FoldedNgrams, _FoldedNgrams, np.ndarray]:
+    @cached_property
+    def _folded(self) -> tuple[np.ndarray, _FoldedNgrams, _FoldedNgrams, np.ndarray]:
         """The weights split per feature block, each block's scale folded in."""
         coef = self.model_.coef_.T
         words_end = self.dimension_ + len(self.words_.vocabulary_)
@@ -147,8 +151,6 @@ class LinearHead:
             raise ValueError(
                 f"embedding dimension {embeddings.shape[1]} != head's {self.dimension_}"
             )
-        if "_folded" not in vars(self):
-            self._folded = self._fold()
         embedding_weights, words, chars, lexicon_weights = self._folded
         raw: np.ndarray = (
             embeddings.astype(np.float64) @ embedding_weights

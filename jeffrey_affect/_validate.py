@@ -46,9 +46,9 @@ def load_smoke_set(path: Path) -> tuple[list[str], np.ndarray]:
     texts: list[str] = []
     labels: list[int] = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        label, tab, text = line.partition("\t")
         if not line:
             continue
+        label, tab, text = line.partition("\t")
         if not tab or label not in index:
             raise ValueError(f"{path}:{number}: expected one of {EMOTIONS}, a tab, then the text")
         texts.append(preprocess_light(text))  # what every route sees

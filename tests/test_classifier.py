@@ -195,12 +195,7 @@ def test_results_are_json_serialisable(make_classifier: Make) -> None:
 def test_head_logits_are_the_calibrated_decision_function(make_classifier: Make, encoder) -> None:
     head = make_classifier().artifacts.head
     texts = ["so happy for you!", "this is broken AGAIN", "hm", "", "zzqx", "ÉCOLE straße 😡😡"]
-    embeddings = encoder.encode(texts)
-    expected = (
-        head.model_.decision_function(head._features(texts, embeddings)) / head.temperature_
-        + head.bias_
-    )
-    np.testing.assert_allclose(head.logits(texts, embeddings), expected, rtol=1e-10, atol=1e-12)
+    assert_logits_match_sklearn(head, texts, encoder.encode(texts))
 
 
 @settings(max_examples=150, deadline=None)
@@ -210,11 +205,12 @@ def test_folded_head_equals_sklearn_transform_on_any_text(
 ) -> None:
     """The fast path must be the sklearn features times the weights, n-gram for n-gram."""
     embeddings = np.random.default_rng(len(texts)).normal(size=(len(texts), 384))
+    assert_logits_match_sklearn(bundled_head, texts, embeddings)
+
+
+def assert_logits_match_sklearn(head: LinearHead, texts: list[str], embeddings: np.ndarray) -> None:
     expected = (
-        bundled_head.model_.decision_function(bundled_head._features(texts, embeddings))
-        / bundled_head.temperature_
-        + bundled_head.bias_
+        head.model_.decision_function(head._features(texts, embeddings)) / head.temperature_
+        + head.bias_
     )
-    np.testing.assert_allclose(
-        bundled_head.logits(texts, embeddings), expected, rtol=1e-10, atol=1e-12
-    )
+    np.testing.assert_allclose(head.logits(texts, embeddings), expected, rtol=1e-10, atol=1e-12)

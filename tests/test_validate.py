@@ -54,9 +54,8 @@ def test_validate_fails_on_artifacts_trained_on_other_data(
     manifest["data_sha256"]["train.tsv"] = "0" * 64
     (artifacts / MANIFEST_FILE).write_text(json.dumps(manifest))
     (artifacts / "prototypes.npz").unlink()
-    chat = (
-        tmp_path / "my_chat.tsv"
-    )  # every turn labelled neutral: accuracy falls to the neutral rate
+    # every turn labelled neutral: accuracy falls to the share the router calls neutral
+    chat = tmp_path / "my_chat.tsv"
     chat.write_text(
         "".join(f"neutral\t{t}\n" for t in ["I LOVE THIS!!!", "ugh, broken AGAIN", "ok"])
     )
