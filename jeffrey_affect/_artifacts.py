@@ -10,12 +10,14 @@ from typing import Any
 import joblib
 from pydantic import BaseModel, ValidationError
 
-from jeffrey_affect._encoder import Encoder
+from jeffrey_affect._encoder import Encoder, adapter_digest
 from jeffrey_affect._head import LinearHead
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._prototypes import Prototypes
 
 HEAD_FILE = "linear_head.joblib"
+ADAPTER_DIR = "encoder_adapter"
+"""peft's ``adapter_config.json`` and ``adapter_model.safetensors`` for the encoder."""
 PROTOTYPES_FILE = "prototypes.npz"
 MANIFEST_FILE = "manifest.json"
 
@@ -33,15 +35,23 @@ class EncoderInfo(BaseModel):
     dimension: int
     prefix: str
     backend: str
+    adapter_sha256: str | None = None
 
 
 class Manifest(BaseModel):
-    """What made the artifacts; ``config_hash`` is the sha256 of the rest as canonical JSON."""
+    """What made the artifacts; ``config_hash`` is the sha256 of the rest as canonical JSON.
+
+    ``mapping`` and ``xed_mapping`` say which corpus labels became each of ours.
+    ``train_class_counts`` are GoEmotions train's: the prior the calibrated head reports under
+    ``class_prior="train"``. ``source_counts`` are the items fitted from each corpus.
+    """
 
     encoder: EncoderInfo
     labels: list[str]
     mapping: dict[str, list[str]]
+    xed_mapping: dict[str, int]
     train_class_counts: list[int]
+    source_counts: dict[str, int]
     hyperparameters: dict[str, Any]
     data_sha256: dict[str, str]
     versions: dict[str, str]
@@ -75,12 +85,46 @@ def encoder_problem(manifest: Manifest, encoder: Encoder, dimension: int) -> str
     prefix = getattr(encoder, "prefix", None)
     if prefix is not None and prefix != manifest.encoder.prefix:
         return f"encoder mismatch: artifacts trained with prefix {manifest.encoder.prefix!r}"
+    if hasattr(encoder, "adapter_sha256"):
+        running: str | None = encoder.adapter_sha256
+        trained = manifest.encoder.adapter_sha256
+        if running != trained:
+            return (
+                f"encoder mismatch: artifacts trained with adapter {(trained or 'none')[:12]}, "
+                f"running {(running or 'none')[:12]}"
+            )
     if not dimension == manifest.encoder.dimension == encoder.dimension:
         return (
             f"dimension mismatch: artifact {dimension}, manifest {manifest.encoder.dimension}, "
             f"encoder {encoder.dimension}"
         )
     return None
+
+
+def artifact_adapter(directory: Path, encoder_model: str) -> Path | None:
+    """The encoder adapter the manifest in ``directory`` records for ``encoder_model``, if its
+    files hash to what the manifest says.
+
+    A missing or altered adapter is not applied: the guards then send the model routes' work to
+    the regex route, with the reason.
+    """
+    try:
+        manifest = Manifest.model_validate_json((directory / MANIFEST_FILE).read_bytes())
+    except (OSError, ValidationError, ValueError):
+        return None  # load_artifacts reports it
+    expected = manifest.encoder.adapter_sha256
+    adapter = directory / ADAPTER_DIR
+    if expected is None or manifest.encoder.name != encoder_model:
+        return None
+    try:
+        found = adapter_digest(adapter)
+    except OSError as exc:
+        logger.warning("encoder adapter unreadable in %s: %s", directory, type(exc).__name__)
+        return None
+    if found != expected:
+        logger.warning("encoder adapter in %s does not match its manifest's sha256", directory)
+        return None
+    return adapter
 
 
 def load_artifacts(directory: Path, encoder: Encoder) -> Artifacts:

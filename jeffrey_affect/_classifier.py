@@ -12,7 +12,12 @@ import numpy as np
 from cachetools import LRUCache
 from scipy.special import softmax
 
-from jeffrey_affect._artifacts import Artifacts, bundled_artifacts_dir, load_artifacts
+from jeffrey_affect._artifacts import (
+    Artifacts,
+    artifact_adapter,
+    bundled_artifacts_dir,
+    load_artifacts,
+)
 from jeffrey_affect._config import AffectConfig
 from jeffrey_affect._encoder import Encoder, SentenceTransformerEncoder
 from jeffrey_affect._head import lexicon_features
@@ -41,20 +46,20 @@ class AffectClassifier:
         self, config: AffectConfig | None = None, *, encoder: Encoder | None = None
     ) -> None:
         self.config = config or AffectConfig()
+        artifacts_dir = self.config.artifacts_dir or bundled_artifacts_dir()
         if encoder is None:
             encoder = SentenceTransformerEncoder(
                 self.config.encoder_model,
                 self.config.encoder_prefix,
                 backend=self.config.encoder_backend,
+                adapter=artifact_adapter(artifacts_dir, self.config.encoder_model),
             )
         elif not isinstance(encoder, Encoder):
             raise TypeError(
                 f"encoder must have .dimension and .encode(list[str]), got {type(encoder).__name__}"
             )
         self.encoder = encoder
-        self.artifacts: Artifacts = load_artifacts(
-            self.config.artifacts_dir or bundled_artifacts_dir(), encoder
-        )
+        self.artifacts: Artifacts = load_artifacts(artifacts_dir, encoder)
         self.class_prior = _prior_name(self.config.class_prior)
         self.prior_shift = self._prior_correction()
         self._log = (

@@ -1,21 +1,34 @@
-"""GoEmotions, read from the user's copy of the official release and mapped to our eight labels."""
+"""The training corpora, read from the user's copies and mapped to our eight labels.
+
+GoEmotions (Reddit comments) and XED (film subtitles) are read where they lie, never copied; the
+chat training set ships in the repository, under ``models/data``. Every text goes through
+``preprocess_light``, as every route's input does.
+"""
 
 import csv
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sklearn.model_selection import train_test_split
 
-from jeffrey_affect._labels import EMOTIONS, GOEMOTIONS_MAPPING
+from jeffrey_affect._artifacts import bundled_artifacts_dir
+from jeffrey_affect._labels import EMOTIONS, GOEMOTIONS_MAPPING, XED_MAPPING
 from jeffrey_affect._text import preprocess_light
 
 SPLITS = ("train", "dev", "test")
+DEV_FRACTION = 0.15
+"""XED has no official split and chat_train is ours: this part of each is held out for tuning."""
+SPLIT_SEED = 42
+
+CHAT_TRAIN = bundled_artifacts_dir() / "data" / "chat_train.tsv"
 
 
 @dataclass(frozen=True)
 class Split:
-    """Single-label items of one split: texts preprocessed, labels as indices of EMOTIONS."""
+    """Single-label items: texts preprocessed, labels as indices of EMOTIONS."""
 
     texts: list[str]
     labels: np.ndarray
@@ -25,16 +38,21 @@ def _label_names(data_dir: Path) -> list[str]:
     return (data_dir / "labels.txt").read_text(encoding="utf-8").split()
 
 
+def _require(path: Path, what: str, option: str) -> None:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: point {option} at {what}")
+
+
 def load_split(data_dir: Path, split: str) -> Split:
-    """Keep only items whose GoEmotions labels all map to one of our classes."""
+    """GoEmotions items whose labels all map to one of our classes."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     path = data_dir / f"{split}.tsv"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} not found: point --data at a copy of the GoEmotions release "
-            "(train.tsv, dev.tsv, test.tsv, labels.txt)"
-        )
+    _require(
+        path,
+        "a copy of the GoEmotions release (train.tsv, dev.tsv, test.tsv, labels.txt)",
+        "--data",
+    )
     ours = {name: EMOTIONS.index(e) for e, names in GOEMOTIONS_MAPPING.items() for name in names}
     names = _label_names(data_dir)
     texts: list[str] = []
@@ -48,7 +66,82 @@ def load_split(data_dir: Path, split: str) -> Split:
     return Split(texts, np.asarray(labels, dtype=np.int64))
 
 
-def data_hashes(data_dir: Path) -> dict[str, str]:
+_SPACE_BEFORE_PUNCTUATION = re.compile(r" +([.,!?;:%)]|n't\b|'(?:s|re|ve|ll|d|m)\b)")
+_SPACE_AFTER_OPENING = re.compile(r"([(]) +")
+
+
+def _detokenize(text: str) -> str:
+    """XED is tokenised ("I don't know ."); chat is not, and the n-gram features notice."""
+    text = _SPACE_AFTER_OPENING.sub(r"\1", _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text))
+    return text.replace("[PERSON]", "[NAME]")  # GoEmotions' mask for the same thing
+
+
+def load_xed(data_dir: Path) -> tuple[Split, Split]:
+    """XED's single-label lines for our labels and its neutral lines, as (train, dev)."""
+    annotated, neutral = data_dir / "en-annotated.tsv", data_dir / "neu_en.txt"
+    for path in (annotated, neutral):
+        _require(path, "the XED English release (en-annotated.tsv, neu_en.txt)", "--xed")
+    ours = {xed_id: EMOTIONS.index(e) for e, xed_id in XED_MAPPING.items()}
+    rows = [line.split("\t")[:2] for line in annotated.read_text(encoding="utf-8").splitlines()]
+    rows += [line.split("\t")[1::-1] for line in neutral.read_text(encoding="utf-8").splitlines()]
+    items: dict[str, int] = {}
+    for text, ids in (row for row in rows if len(row) == 2):
+        label = ours.get(int(ids)) if ids.strip().isdigit() else None  # single-label rows only
+        clean = preprocess_light(_detokenize(text))
+        if label is not None and clean:
+            items.setdefault(clean, label)  # a line repeated across films counts once
+    return _held_out(list(items), list(items.values()))
+
+
+def load_chat_set(path: Path, option: str = "--chat") -> Split:
+    """``label<TAB>text`` lines: our chat training set and the chat evaluation sets alike."""
+    _require(path, "a label<TAB>text file of chat turns", option)
+    index = {e: i for i, e in enumerate(EMOTIONS)}
+    texts: list[str] = []
+    labels: list[int] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line:
+            continue
+        label, tab, text = line.partition("\t")
+        if not tab or label not in index:
+            raise ValueError(f"{path}:{number}: expected one of {EMOTIONS}, a tab, then the text")
+        texts.append(preprocess_light(text))
+        labels.append(index[label])
+    return Split(texts, np.asarray(labels, dtype=np.int64))
+
+
+def load_chat_train(path: Path = CHAT_TRAIN) -> tuple[Split, Split]:
+    """The project's chat training set as (train, dev): the dev part is fixed by the seed."""
+    chat = load_chat_set(path)
+    return _held_out(chat.texts, chat.labels.tolist())
+
+
+def _held_out(texts: list[str], labels: list[int]) -> tuple[Split, Split]:
+    train_x, dev_x, train_y, dev_y = train_test_split(
+        texts, labels, test_size=DEV_FRACTION, random_state=SPLIT_SEED, stratify=labels
+    )
+    return (
+        Split(list(train_x), np.asarray(train_y, dtype=np.int64)),
+        Split(list(dev_x), np.asarray(dev_y, dtype=np.int64)),
+    )
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def goemotions_hashes(data_dir: Path) -> dict[str, str]:
+    """sha256 of the GoEmotions files training reads (not test: it is for reporting only)."""
+    return {
+        f"goemotions/{name}": _sha256(data_dir / name)
+        for name in ("train.tsv", "dev.tsv", "labels.txt")
+    }
+
+
+def data_hashes(goemotions: Path, xed: Path, chat: Path) -> dict[str, str]:
     """sha256 of every file training reads, so a manifest proves which data made it."""
-    files = [f"{s}.tsv" for s in SPLITS[:2]] + ["labels.txt"]
-    return {f: hashlib.sha256((data_dir / f).read_bytes()).hexdigest() for f in files}
+    return goemotions_hashes(goemotions) | {
+        "xed/en-annotated.tsv": _sha256(xed / "en-annotated.tsv"),
+        "xed/neu_en.txt": _sha256(xed / "neu_en.txt"),
+        "chat_train.tsv": _sha256(chat),
+    }

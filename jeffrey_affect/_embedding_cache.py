@@ -15,7 +15,12 @@ def cached_embeddings(
 ) -> np.ndarray:
     """Encode ``texts`` once per (encoder, texts); later calls read the .npy file back."""
     key = json.dumps(
-        [getattr(encoder, "name", type(encoder).__name__), getattr(encoder, "prefix", ""), texts]
+        [
+            getattr(encoder, "name", type(encoder).__name__),
+            getattr(encoder, "prefix", ""),
+            getattr(encoder, "adapter_sha256", None),
+            texts,
+        ]
     )
     path = cache_dir / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.npy"
     if path.is_file():

@@ -152,11 +152,33 @@ def _write_once(path: Path, write: Callable[[Path], object]) -> None:
         staged.replace(path)
 
 
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+DEPRECATED_BY_PEFT = ".*is_gradient_checkpointing"
+"""peft asks transformers a deprecated question whenever it wraps a model; users need not see it."""
+
+
+def adapter_digest(directory: Path) -> str:
+    """sha256 over a LoRA adapter's files: the guards compare it with the manifest's."""
+    digest = hashlib.sha256()
+    for name in ADAPTER_FILES:
+        digest.update((directory / name).read_bytes())
+    return digest.hexdigest()
+
+
 class SentenceTransformerEncoder:
-    """L2-normalised embeddings from a local sentence-transformers model."""
+    """L2-normalised embeddings from a local sentence-transformers model.
+
+    ``adapter`` is a directory with a LoRA adapter (peft's format) merged into the weights at load
+    time; ``adapter_sha256`` then names it, and is None without one.
+    """
 
     def __init__(
-        self, model: str = DEFAULT_ENCODER, prefix: str | None = None, *, backend: str = "torch"
+        self,
+        model: str = DEFAULT_ENCODER,
+        prefix: str | None = None,
+        *,
+        backend: str = "torch",
+        adapter: Path | None = None,
     ) -> None:
         from sentence_transformers import SentenceTransformer
 
@@ -180,8 +202,23 @@ class SentenceTransformerEncoder:
                 f"cannot load encoder {model!r} from local files ({exc}); pass a local path or a "
                 "model already in the Hugging Face cache; jeffrey-affect never downloads models"
             ) from exc
+        self.adapter_sha256: str | None = None
+        if adapter is not None:
+            from peft import PeftModel
+
+            self.adapter_sha256 = adapter_digest(adapter)
+            transformer: Any = self._model[0]
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", DEPRECATED_BY_PEFT, FutureWarning)
+                adapted = PeftModel.from_pretrained(transformer.model, str(adapter))
+            transformer.model = adapted.merge_and_unload()
         if backend != "torch":
             _run_in_onnx(self._model, model, quantized=backend == "onnx-int8")
+
+    @property
+    def sentence_transformer(self) -> Any:
+        """The underlying model, for training an adapter on it."""
+        return self._model
 
     @cached_property
     def dimension(self) -> int:

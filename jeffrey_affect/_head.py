@@ -89,7 +89,14 @@ class LinearHead:
             format="csr",
         )
 
-    def fit(self, texts: Sequence[str], embeddings: np.ndarray, labels: np.ndarray) -> "LinearHead":
+    def fit(
+        self,
+        texts: Sequence[str],
+        embeddings: np.ndarray,
+        labels: np.ndarray,
+        sample_weight: np.ndarray | None = None,
+    ) -> "LinearHead":
+        """``sample_weight`` weighs each corpus against the others, on top of class balance."""
         self.words_ = TfidfVectorizer(
             ngram_range=(1, 2), min_df=2, max_features=self.word_features, sublinear_tf=True
         ).fit(texts)
@@ -103,7 +110,7 @@ class LinearHead:
         vars(self).pop("_folded", None)  # folded from the previous fit's weights
         self.model_ = LogisticRegression(
             C=self.C, max_iter=3000, class_weight="balanced", random_state=self.random_state
-        ).fit(self._features(texts, embeddings), labels)
+        ).fit(self._features(texts, embeddings), labels, sample_weight=sample_weight)
         self.temperature_ = 1.0
         self.bias_ = np.zeros(len(self.model_.classes_))
         self.dimension_ = embeddings.shape[1]

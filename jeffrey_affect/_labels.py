@@ -1,4 +1,4 @@
-"""The eight affect labels and how GoEmotions' 28 map onto them."""
+"""The eight affect labels, and how each training corpus's labels map onto them."""
 
 from typing import Literal, get_args
 
@@ -26,7 +26,21 @@ GOEMOTIONS_MAPPING: dict[Emotion, tuple[str, ...]] = {
     "frustration": ("annoyance", "disapproval", "disappointment"),
     "sadness": ("sadness", "grief", "remorse", "embarrassment"),
     "anger": ("anger",),
-    "surprise": ("surprise", "realization", "confusion", "curiosity"),
+    "surprise": ("surprise", "realization", "confusion"),
     "disgust": ("disgust",),
-    "neutral": ("neutral",),
+    "neutral": ("neutral", "curiosity"),
 }
+"""Chat-aware: *curiosity* is neutral, since in a chat a plain question is not an emotion. So this
+is no longer the Ekman grouping that GoEmotions' paper reports."""
+
+XED_MAPPING: dict[Emotion, int] = {
+    "anger": 1,
+    "disgust": 3,
+    "fear": 4,
+    "joy": 5,
+    "sadness": 6,
+    "surprise": 7,
+    "neutral": 9,
+}
+"""XED's label ids for ours; anticipation (2) and trust (8) have no counterpart and are left out,
+and frustration has no XED label."""

@@ -36,12 +36,21 @@ class Prototypes:
         return int(self.projection.shape[0])
 
     @classmethod
-    def fit(cls, embeddings: np.ndarray, labels: np.ndarray, n_classes: int) -> "Prototypes":
+    def fit(
+        cls,
+        embeddings: np.ndarray,
+        labels: np.ndarray,
+        n_classes: int,
+        prior_counts: np.ndarray | None = None,
+    ) -> "Prototypes":
+        """``prior_counts`` (default: the labels' own) set the prior the logits carry."""
         lda = LinearDiscriminantAnalysis(solver="svd").fit(embeddings, labels)
         projection = lda.scalings_[:, : n_classes - 1]
         projected = (embeddings - lda.xbar_) @ projection
         centroids = np.stack([projected[labels == c].mean(axis=0) for c in range(n_classes)])
-        counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
+        if prior_counts is None:
+            prior_counts = np.bincount(labels, minlength=n_classes)
+        counts = np.asarray(prior_counts, dtype=np.float64)
         return cls(lda.xbar_, projection, centroids, 1.0, np.log(counts / counts.sum()))
 
     def distances(self, embeddings: np.ndarray) -> np.ndarray:

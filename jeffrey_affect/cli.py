@@ -7,6 +7,7 @@ from pathlib import Path
 
 from jeffrey_affect._classifier import AffectClassifier
 from jeffrey_affect._config import AffectConfig
+from jeffrey_affect._data import CHAT_TRAIN
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._report import add_report_arguments, run_report
 
@@ -50,12 +51,18 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from jeffrey_affect._encoder import SentenceTransformerEncoder
     from jeffrey_affect._train import train
 
     config = AffectConfig()
-    encoder = SentenceTransformerEncoder(config.encoder_model, config.encoder_prefix)
-    manifest = train(args.data, args.out, encoder, cache_dir=args.cache_dir)
+    manifest = train(
+        args.data,
+        args.out,
+        xed=args.xed,
+        chat=args.chat,
+        encoder_model=config.encoder_model,
+        encoder_prefix=config.encoder_prefix,
+        cache_dir=args.cache_dir,
+    )
     print(f"wrote {args.out} (config_hash {manifest.config_hash})")
     return 0
 
@@ -84,16 +91,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from jeffrey_affect._validate import (
-        SMOKE_SET,
-        checks_as_json,
-        render_table,
-        validate,
-        write_report,
-    )
+    from jeffrey_affect._validate import checks_as_json, render_table, validate, write_report
 
     checks, details = validate(
-        args.data, args.artifacts, smoke_set=args.smoke_set or SMOKE_SET, cache_dir=args.cache_dir
+        args.data, args.artifacts, chat_sets=args.chat_set, cache_dir=args.cache_dir
     )
     report = write_report(checks, details, args.report_dir)
     if args.json:
@@ -125,8 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     data = Path("../shared/goemotions")
     cache = Path(".cache/embeddings")
-    p = sub.add_parser("train", help="train the artifacts on GoEmotions")
-    p.add_argument("--data", type=Path, default=data)
+    p = sub.add_parser("train", help="train the artifacts on GoEmotions, XED and chat_train")
+    p.add_argument("--data", type=Path, default=data, help="GoEmotions release")
+    p.add_argument("--xed", type=Path, default=Path("../shared/xed"), help="XED English release")
+    p.add_argument("--chat", type=Path, default=CHAT_TRAIN, help="label<TAB>text chat turns")
     p.add_argument("--out", type=Path, default=Path("models"))
     p.add_argument("--cache-dir", type=Path, default=cache)
     p.set_defaults(run=_cmd_train)
@@ -144,10 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--artifacts", type=Path, default=None, help="default: the bundled artifacts")
     p.add_argument("--report-dir", type=Path, default=Path("reports"))
     p.add_argument(
+        "--chat-set",
         "--smoke-set",
         type=Path,
-        default=None,
-        help="chat turns, label<TAB>text a line; default: tests/data/smoke_chat.tsv",
+        action="append",
+        help="chat turns, label<TAB>text a line; repeatable; default: the sets in tests/data",
     )
     p.add_argument("--cache-dir", type=Path, default=cache)
     p.add_argument("--json", action="store_true")

@@ -10,14 +10,24 @@ from typing import Any
 import pytest
 
 from jeffrey_affect import AffectClassifier, AffectConfig, SentenceTransformerEncoder
+from jeffrey_affect._artifacts import artifact_adapter, bundled_artifacts_dir
+from jeffrey_affect._config import DEFAULT_ENCODER
 
-GOEMOTIONS = Path(__file__).resolve().parents[1].parent / "shared" / "goemotions"
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+GOEMOTIONS = SHARED / "goemotions"
+XED = SHARED / "xed"
+
+
+def bundled_encoder(**options: Any) -> SentenceTransformerEncoder:
+    """The encoder the classifier builds for the committed artifacts: MiniLM with their adapter."""
+    adapter = artifact_adapter(bundled_artifacts_dir(), DEFAULT_ENCODER)
+    return SentenceTransformerEncoder(adapter=adapter, **options)
 
 
 @pytest.fixture(scope="session")
 def encoder() -> SentenceTransformerEncoder:
     """The real bundled encoder, loaded once: it takes seconds."""
-    return SentenceTransformerEncoder()
+    return bundled_encoder()
 
 
 @pytest.fixture
@@ -38,3 +48,10 @@ def goemotions() -> Path:
             f"GoEmotions not found at {GOEMOTIONS} (it lives beside the checkout in ../shared)"
         )
     return GOEMOTIONS
+
+
+@pytest.fixture(scope="session")
+def xed() -> Path:
+    if not (XED / "en-annotated.tsv").is_file():
+        pytest.skip(f"XED not found at {XED} (it lives beside the checkout in ../shared)")
+    return XED

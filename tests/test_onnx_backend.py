@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from jeffrey_affect import AffectClassifier, AffectConfig, SentenceTransformerEncoder
 from jeffrey_affect._config import DEFAULT_ENCODER
+from tests.conftest import bundled_encoder
 
 HAS_ONNX = all(importlib.util.find_spec(m) is not None for m in ("onnx", "onnxruntime"))
 needs_onnx = pytest.mark.skipif(
@@ -48,7 +49,7 @@ def onnx_encoders(onnx_cache: Path) -> dict[str, SentenceTransformerEncoder]:
     if not HAS_ONNX:
         pytest.skip("onnx/onnxruntime not installed: pip install 'jeffrey-affect[onnx]'")
     with _onnx_cache(onnx_cache):
-        return {b: SentenceTransformerEncoder(backend=b) for b in ("onnx", "onnx-int8")}
+        return {b: bundled_encoder(backend=b) for b in ("onnx", "onnx-int8")}
 
 
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:

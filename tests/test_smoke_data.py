@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from jeffrey_affect._data import load_chat_set
 from jeffrey_affect._labels import EMOTIONS
-from jeffrey_affect._validate import load_smoke_set
 
 DATA = Path(__file__).parent / "data"
 CHAT_SETS = [DATA / "smoke_chat.tsv", DATA / "chat_holdout.tsv"]
@@ -80,9 +80,9 @@ def test_a_malformed_chat_set_is_named_with_its_line(
     path = tmp_path / "chat.tsv"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ValueError, match=problem):
-        load_smoke_set(path)
+        load_chat_set(path, "--chat-set")
 
 
 def test_a_missing_chat_set_says_which_option_to_pass(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="--smoke-set"):
-        load_smoke_set(tmp_path / "absent.tsv")
+    with pytest.raises(FileNotFoundError, match="--chat-set"):
+        load_chat_set(tmp_path / "absent.tsv", "--chat-set")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from jeffrey_affect._artifacts import MANIFEST_FILE, bundled_artifacts_dir
-from jeffrey_affect._validate import SMOKE_SET, load_smoke_set
+from jeffrey_affect._validate import default_chat_sets
 from jeffrey_affect.cli import main
 
 
@@ -29,11 +29,11 @@ def test_validate_reports_every_check_and_writes_the_report(
         str(tmp_path),
     )
     checks = {c["name"]: c for c in out["checks"]}  # type: ignore[attr-defined]
-    assert len(checks) == 11
+    assert len(checks) == 6 + 3 * len(default_chat_sets()) + 3
     assert code == (0 if all(c["passed"] for c in checks.values()) else 1)
     for name in (
         "fallback available (prototypes load, match encoder)",
-        "real-data training (manifest sha256 = data files)",
+        "real-data training (manifest sha256 = GoEmotions files)",
         "encoder alignment (manifest = running encoder)",
     ):
         assert checks[name]["passed"], name
@@ -51,7 +51,7 @@ def test_validate_fails_on_artifacts_trained_on_other_data(
     artifacts = tmp_path / "artifacts"
     shutil.copytree(bundled_artifacts_dir(), artifacts)
     manifest = json.loads((artifacts / MANIFEST_FILE).read_text())
-    manifest["data_sha256"]["train.tsv"] = "0" * 64
+    manifest["data_sha256"]["goemotions/train.tsv"] = "0" * 64
     (artifacts / MANIFEST_FILE).write_text(json.dumps(manifest))
     (artifacts / "prototypes.npz").unlink()
     # every turn labelled neutral: accuracy falls to the share the router calls neutral
@@ -61,7 +61,7 @@ def test_validate_fails_on_artifacts_trained_on_other_data(
     )
     code, out = run_validate(
         capsys,
-        "--smoke-set",
+        "--chat-set",
         str(chat),
         "--data",
         str(goemotions),
@@ -74,13 +74,19 @@ def test_validate_fails_on_artifacts_trained_on_other_data(
     )
     failed = {c["name"] for c in out["checks"] if not c["passed"]}  # type: ignore[attr-defined]
     assert code == 1
-    assert "real-data training (manifest sha256 = data files)" in failed
+    assert "real-data training (manifest sha256 = GoEmotions files)" in failed
     assert "fallback available (prototypes load, match encoder)" in failed
     assert "prototypes macro-F1, GoEmotions test, prior=train" in failed
     assert "router accuracy, chat set my_chat.tsv, default prior" in failed
 
 
-def test_smoke_set_loads_with_labels_in_order() -> None:
-    texts, labels = load_smoke_set(SMOKE_SET)
-    assert len(texts) == len(labels) >= 200
-    assert sorted(set(labels.tolist())) == list(range(8))
+def test_every_chat_set_in_the_checkout_gets_its_rows() -> None:
+    assert [p.name for p in default_chat_sets()] == ["chat_holdout.tsv", "smoke_chat.tsv"]
+
+
+def test_outside_a_checkout_validate_asks_for_a_chat_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr("jeffrey_affect._validate.CHAT_SETS_DIR", tmp_path / "absent")
+    with pytest.raises(FileNotFoundError, match="--chat-set"):
+        default_chat_sets()

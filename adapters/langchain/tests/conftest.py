@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from jeffrey_affect import AffectClassifier, AffectConfig, SentenceTransformerEncoder
+from jeffrey_affect._artifacts import artifact_adapter, bundled_artifacts_dir
+from jeffrey_affect._config import DEFAULT_ENCODER
 
 
 class CountingEncoder:
@@ -27,6 +29,10 @@ class CountingEncoder:
     def dimension(self) -> int:
         return self.inner.dimension
 
+    @property
+    def adapter_sha256(self) -> str | None:
+        return self.inner.adapter_sha256
+
     def encode(self, texts: list[str]) -> np.ndarray:
         self.calls.append(list(texts))
         self.threads.append(threading.get_ident())
@@ -35,7 +41,8 @@ class CountingEncoder:
 
 @pytest.fixture(scope="session")
 def counting_encoder() -> CountingEncoder:
-    return CountingEncoder(SentenceTransformerEncoder())
+    adapter = artifact_adapter(bundled_artifacts_dir(), DEFAULT_ENCODER)
+    return CountingEncoder(SentenceTransformerEncoder(adapter=adapter))
 
 
 @pytest.fixture(scope="session")
