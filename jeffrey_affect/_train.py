@@ -50,11 +50,15 @@ HYPERPARAMETERS: dict[str, Any] = {
         "lexicon_weight": 3.0,
         "random_state": 42,
     },
-    "source_weight": {"goemotions": 1.0, "xed": 1.0, "chat_train": 10.0},
+    "source_weight": {"goemotions": 1.0, "xed": 0.0, "chat_train": 5.0},
 }
-"""Chosen on GoEmotions dev and chat_train's dev part; neither test nor any chat evaluation set was
-consulted. ``source_weight`` weighs each corpus's items in the head's loss; ``encoder_adapter``
-(None: keep the encoder frozen) trains the LoRA adapter first, on a seeded sample of each corpus."""
+"""Chosen on GoEmotions dev (calibrated on one half, scored on the other) and chat_train's dev part,
+by the mean of GoEmotions macro-F1 under both priors and chat macro-F1; neither GoEmotions test nor
+any chat evaluation set was consulted. ``encoder_adapter`` (None: keep the encoder frozen) trains
+the LoRA adapter first, on a seeded sample of each corpus. ``source_weight`` weighs each corpus's
+items in the head's loss; 0 leaves it out of the head and the prototypes. XED's film lines,
+labelled with their scene in mind, help the adapter but cost the head: on dev, XED at weight 1 in
+the head gave GoEmotions macro-F1 0.485 against 0.559 without it, and chat no better."""
 
 _VERSIONED = (
     "jeffrey-affect",
@@ -112,13 +116,14 @@ def train(
         adapter = finetune_adapter(encoder, train_parts, out_dir, **adapter_settings)
         encoder = SentenceTransformerEncoder(encoder_model, encoder_prefix, adapter=adapter)
     weights = hyperparameters["source_weight"]
-    texts = [t for name in sources for t in sources[name][0].texts]
-    labels = np.concatenate([sources[name][0].labels for name in sources])
+    fitted = {name: train for name, (train, _) in sources.items() if weights[name] > 0}
+    texts = [t for train in fitted.values() for t in train.texts]
+    labels = np.concatenate([train.labels for train in fitted.values()])
     sample_weight = np.concatenate(
-        [np.full(len(train.texts), float(weights[name])) for name, (train, _) in sources.items()]
+        [np.full(len(train.texts), float(weights[name])) for name, train in fitted.items()]
     )
     embeddings = np.concatenate(
-        [cached_embeddings(encoder, train.texts, cache_dir) for train, _ in sources.values()]
+        [cached_embeddings(encoder, train.texts, cache_dir) for train in fitted.values()]
     )
     goemotions_train, goemotions_dev = sources["goemotions"]
     dev_x = cached_embeddings(encoder, goemotions_dev.texts, cache_dir)
@@ -141,7 +146,7 @@ def train(
         mapping={k: list(v) for k, v in GOEMOTIONS_MAPPING.items()},
         xed_mapping={k: v for k, v in XED_MAPPING.items()},
         train_class_counts=prior_counts.tolist(),
-        source_counts={name: len(train.texts) for name, (train, _) in sources.items()},
+        source_counts={name: len(train.texts) for name, train in fitted.items()},
         hyperparameters=hyperparameters
         | {
             "head_temperature": head.temperature_,

@@ -11,7 +11,7 @@ from jeffrey_affect._artifacts import encoder_problem
 from jeffrey_affect._classifier import AffectClassifier
 from jeffrey_affect._config import AffectConfig
 from jeffrey_affect._data import goemotions_hashes, load_chat_set, load_split
-from jeffrey_affect._encoder import Encoder, SentenceTransformerEncoder
+from jeffrey_affect._encoder import Encoder
 from jeffrey_affect._eval import evaluate, figures, router_probabilities
 from jeffrey_affect._head import lexicon_features
 from jeffrey_affect._labels import EMOTIONS
@@ -69,12 +69,12 @@ def validate(
     encoder: Encoder | None = None,
 ) -> tuple[list[Check], dict[str, Any]]:
     """Run every check; figures for the markdown report come back beside the table."""
-    encoder = encoder or SentenceTransformerEncoder()
     settings: dict[str, Any] = {"log_enabled": False, "artifacts_dir": artifacts_dir}
+    default = AffectClassifier(AffectConfig(class_prior="uniform", **settings), encoder=encoder)
+    encoder = default.encoder  # built as for users: with the artifacts' adapter
     with_train_prior = AffectClassifier(
         AffectConfig(class_prior="train", **settings), encoder=encoder
     )
-    default = AffectClassifier(AffectConfig(class_prior="uniform", **settings), encoder=encoder)
     manifest = default.artifacts.manifest
 
     test = load_split(data_dir, "test")
@@ -88,6 +88,7 @@ def validate(
     goemotions = goemotions_hashes(data_dir)
     data_match = manifest is not None and manifest.data_sha256.items() >= goemotions.items()
     name = getattr(encoder, "name", "?")
+    adapter = (getattr(encoder, "adapter_sha256", None) or "none")[:12]
     aligned = (
         manifest is not None
         and encoder_problem(manifest, encoder, manifest.encoder.dimension) is None
@@ -119,8 +120,13 @@ def validate(
         ),
         Check(
             "encoder alignment (manifest = running encoder)",
-            f"{manifest.encoder.name}/{manifest.encoder.dimension}" if manifest else "manifest",
-            f"{name}/{encoder.dimension}",
+            (
+                f"{manifest.encoder.name}/{manifest.encoder.dimension}/"
+                f"{(manifest.encoder.adapter_sha256 or 'none')[:12]}"
+            )
+            if manifest
+            else "manifest",
+            f"{name}/{encoder.dimension}/{adapter}",
             aligned,
         ),
     ]
