@@ -24,20 +24,27 @@ from datetime import UTC, datetime
 from functools import partial
 from importlib.metadata import version
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import TypeVar
 
-from sklearn.metrics import f1_score
+from sklearn.metrics import accuracy_score, f1_score
 
-from jeffrey_affect import EMOTIONS, AffectClassifier, AffectConfig, SentenceTransformerEncoder
-from jeffrey_affect._data import load_split
-from jeffrey_affect._encoder import ENCODE_BATCH_SIZE, onnx_cache_dir
+from jeffrey_affect import EMOTIONS, AffectClassifier, AffectConfig
+from jeffrey_affect._config import Backend
+from jeffrey_affect._data import load_chat_set, load_split
+from jeffrey_affect._onnx import export_cache_dir
+from jeffrey_affect._validate import default_chat_sets
 
 ROOT = Path(__file__).resolve().parents[1]
-Backend = Literal["torch", "onnx", "onnx-int8"]
 BACKENDS: tuple[Backend, ...] = ("torch", "onnx", "onnx-int8")
+DEFAULT: Backend = AffectConfig.model_fields["encoder_backend"].default
 T = TypeVar("T")
 BLOCK = 20  # single turns per backend in turn
-FIRST_TURN = "I can't believe it finally worked on the first try!"
+HIT_TURN = (
+    "I can't believe it finally worked on the first try, after three weeks of failed builds. "
+    "Thank you!!!"
+)
+assert len(HIT_TURN) == 100  # the issue's cache-hit turn
+REFERENCE = (41.6, 80.4)  # the system we re-create: mean and P95 ms per prediction, 560M encoder
 
 COLD_START = """
 import sys, time
@@ -91,6 +98,7 @@ class Row:
     cold_s: list[tuple[float, float, float, float]] = field(default_factory=list)
     peak_rss_mb: float = 0.0
     macro_f1: float = 0.0
+    chat_accuracy: dict[str, float] = field(default_factory=dict)
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -113,11 +121,9 @@ def text_pool(data: Path) -> list[str]:
 
 
 def raw_encode(clf: AffectClassifier, texts: list[str]) -> object:
-    """The sentence-transformers call that the classifier's encoder wraps, same arguments."""
-    assert isinstance(clf.encoder, SentenceTransformerEncoder)
-    return clf.encoder._model.encode(
-        texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=ENCODE_BATCH_SIZE
-    )
+    """The encoder call that the classifier wraps: sentence-transformers' own for torch; the
+    tokenizer, ONNX Runtime session and numpy pooling for the others."""
+    return clf.encoder.encode(texts)
 
 
 def single_turns(
@@ -150,11 +156,11 @@ def cache_hits(
     clfs: dict[Backend, AffectClassifier], rows: dict[Backend, Row], repeats: int
 ) -> None:
     for clf in clfs.values():
-        clf.classify(FIRST_TURN)
+        clf.classify(HIT_TURN)
     before = {b: clf.stats()["cache_hits"] for b, clf in clfs.items()}
     for i in range(repeats):
         for backend in rotate(BACKENDS, i):
-            rows[backend].hit_ms.append(timed(partial(clfs[backend].classify, FIRST_TURN)) * 1000)
+            rows[backend].hit_ms.append(timed(partial(clfs[backend].classify, HIT_TURN)) * 1000)
     for backend, clf in clfs.items():
         assert clf.stats()["cache_hits"] - before[backend] == repeats
 
@@ -174,17 +180,23 @@ def batches(
                 sink.append(len(texts) / timed(step))
 
 
-def macro_f1(
+def quality(
     clfs: dict[Backend, AffectClassifier], rows: dict[Backend, Row], data: Path, n: int | None
 ) -> int:
-    """The router's macro-F1 on GoEmotions test under the training prior, per backend."""
+    """Per backend: the router's macro-F1 on GoEmotions test under the training prior, and its
+    accuracy on each chat set at the default prior."""
     test = load_split(data, "test")
     texts, labels = test.texts[:n], test.labels[:n]
+    chat_sets = {path.name: load_chat_set(path) for path in default_chat_sets()}
     for backend, clf in clfs.items():
         config = AffectConfig(class_prior="train", log_enabled=False, encoder_backend=backend)
         results = AffectClassifier(config, encoder=clf.encoder).classify_batch(texts)
         predicted = [EMOTIONS.index(r.emotion) for r in results]
         rows[backend].macro_f1 = float(f1_score(labels, predicted, average="macro"))
+        default = AffectClassifier(AffectConfig(log_enabled=False), encoder=clf.encoder)
+        for name, chat in chat_sets.items():
+            guessed = [EMOTIONS.index(r.emotion) for r in default.classify_batch(chat.texts)]
+            rows[backend].chat_accuracy[name] = float(accuracy_score(chat.labels, guessed))
     return len(texts)
 
 
@@ -193,14 +205,14 @@ def child_env() -> dict[str, str]:
         **os.environ,
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
-        "JEFFREY_AFFECT_ONNX_CACHE": str(onnx_cache_dir()),
+        "JEFFREY_AFFECT_ONNX_CACHE": str(export_cache_dir()),
     }
 
 
 def cold_starts(rows: dict[Backend, Row], runs: int, log_dir: Path) -> None:
     for i in range(runs):
         for backend in rotate(BACKENDS, i):
-            command = [sys.executable, "-c", COLD_START, backend, str(log_dir), FIRST_TURN]
+            command = [sys.executable, "-c", COLD_START, backend, str(log_dir), HIT_TURN]
             started = time.perf_counter()
             out = subprocess.run(
                 command, env=child_env(), capture_output=True, text=True, check=True
@@ -256,7 +268,8 @@ def report(
     rows: dict[Backend, Row], command: str, facts: list[tuple[str, str]], notes: list[str]
 ) -> str:
     p50 = {b: statistics.median(r.miss_ms) for b, r in rows.items()}
-    best_onnx = min(p50["onnx"], p50["onnx-int8"])
+    torch, default = rows["torch"], rows[DEFAULT]
+    columns = [f"{b} (default)" if b == DEFAULT else b for b in BACKENDS]
 
     def stat(name: str, fn: Callable[[Row], str]) -> str:
         return f"| {name} | " + " | ".join(fn(rows[b]) for b in BACKENDS) + " |"
@@ -264,42 +277,59 @@ def report(
     def cold(r: Row, part: int) -> str:
         return fmt(statistics.median(c[part] for c in r.cold_s))
 
+    chat_names = sorted(torch.chat_accuracy)
     table = [
-        "| metric | " + " | ".join(BACKENDS) + " |",
+        "| metric | " + " | ".join(columns) + " |",
         "|---|" + "---|" * len(BACKENDS),
         stat("raw `encode`, 1 text, p50 ms", lambda r: fmt(statistics.median(r.raw_ms))),
         stat("`classify` cache miss, p50 ms", lambda r: fmt(statistics.median(r.miss_ms))),
-        stat("miss / raw (target <= 1.15)", lambda r: fmt(ratio_miss(r), 3)),
-        stat("`classify` cache hit, p50 ms (target <= 0.1)", lambda r: fmt(hit_p50(r), 4)),
+        stat("`classify` cache miss, mean ms", lambda r: fmt(statistics.mean(r.miss_ms))),
+        stat("`classify` cache miss, p95 ms", lambda r: fmt(p95(r.miss_ms))),
+        stat("miss p50 / raw encode p50", lambda r: fmt(ratio_miss(r), 3)),
+        stat("miss p50 / torch's", lambda r: fmt(statistics.median(r.miss_ms) / p50["torch"], 3)),
+        stat("`classify` cache hit, 100 chars, p50 ms", lambda r: fmt(hit_p50(r), 4)),
         stat("raw batched `encode`, texts/s", lambda r: fmt(statistics.median(r.raw_per_s), 0)),
         stat("`classify_batch`, texts/s", lambda r: fmt(statistics.median(r.batch_per_s), 0)),
-        stat("batch / raw (target >= 0.90)", lambda r: fmt(ratio_batch(r), 3)),
-        stat("miss p50 / torch's", lambda r: fmt(statistics.median(r.miss_ms) / p50["torch"], 3)),
-        stat("macro-F1, GoEmotions test", lambda r: fmt(r.macro_f1, 4)),
+        stat("batch / raw", lambda r: fmt(ratio_batch(r), 3)),
+        stat("macro-F1, GoEmotions test (prior=train)", lambda r: fmt(r.macro_f1, 4)),
+        *(
+            stat(f"accuracy, {name}", lambda r, n=name: fmt(r.chat_accuracy[n], 4))  # type: ignore[misc]
+            for name in chat_names
+        ),
         stat("cold start: import, s", lambda r: cold(r, 0)),
         stat("cold start: construct, s", lambda r: cold(r, 1)),
         stat("cold start: first classify, s", lambda r: cold(r, 2)),
+        stat("cold start: import + construct + first, s", lambda r: fmt(cold_total(r))),
         stat("cold start: process wall, s", lambda r: cold(r, 3)),
-        stat("peak RSS, MB (target <= 700)", lambda r: fmt(r.peak_rss_mb, 0)),
+        stat("peak RSS, MB", lambda r: fmt(r.peak_rss_mb, 0)),
     ]
 
-    def each(ok: Callable[[Row], bool], backends: tuple[Backend, ...] = BACKENDS) -> str:
-        return ", ".join(f"{b} {'met' if ok(rows[b]) else '**MISSED**'}" for b in backends)
-
-    onnx: tuple[Backend, ...] = ("onnx", "onnx-int8")
+    quality_gaps = [abs(default.macro_f1 - torch.macro_f1)] + [
+        abs(default.chat_accuracy[n] - torch.chat_accuracy[n]) for n in chat_names
+    ]
+    # (target, measured, limit, whether the limit is a floor)
     targets = [
-        ("`classify` cache miss / raw encode <= 1.15", each(lambda r: ratio_miss(r) <= 1.15)),
-        ("`classify` cache hit p50 <= 0.1 ms", each(lambda r: hit_p50(r) <= 0.1)),
-        ("`classify_batch` / raw encode >= 0.90", each(lambda r: ratio_batch(r) >= 0.9)),
-        ("peak RSS <= 700 MB", each(lambda r: r.peak_rss_mb <= 700)),
-        (
-            "best ONNX cache-miss p50 <= 0.6 x torch's",
-            "met" if best_onnx <= 0.6 * p50["torch"] else "**MISSED**",
-        ),
-        (
-            "macro-F1 within 0.01 of torch's",
-            each(lambda r: abs(r.macro_f1 - rows["torch"].macro_f1) <= 0.01, onnx),
-        ),
+        (f"default ({DEFAULT}) cache-miss p50 / torch's", p50[DEFAULT] / p50["torch"], 0.45, False),
+        ("default cache-miss p50 / raw encoder p50", ratio_miss(default), 1.10, False),
+        ("default cache-hit p50 ms, 100 characters, logging on", hit_p50(default), 0.08, False),
+        ("default `classify_batch` / raw batched encode", ratio_batch(default), 0.95, True),
+        ("default peak RSS MB after 2,000 classifications", default.peak_rss_mb, 350, False),
+        ("default cold start s, export cached", cold_total(default), 1.5, False),
+        ("torch cache-miss p50 / raw encode p50 (issue 9)", ratio_miss(torch), 1.15, False),
+        ("default quality vs torch's, largest gap", max(quality_gaps), 0.01, False),
+    ]
+    rendered = [
+        f"- {name}: {fmt(value, 3)} ({'>=' if floor else '<='} {limit}) "
+        + ("met" if (value >= limit if floor else value <= limit) else "**MISSED**")
+        for name, value, limit, floor in targets
+    ]
+    mean, tail = statistics.mean(default.miss_ms), p95(default.miss_ms)
+    reference = [
+        "| per prediction | mean ms | P95 ms | encoder |",
+        "|---|---|---|---|",
+        f"| the system we re-create | {REFERENCE[0]} | {REFERENCE[1]} | 560M parameters |",
+        f"| jeffrey-affect, default backend, cache miss | {fmt(mean)} | {fmt(tail)} |"
+        " all-MiniLM-L6-v2, 22M parameters |",
     ]
     lines = [
         "# Benchmarks",
@@ -314,12 +344,24 @@ def report(
         "",
         *table,
         "",
+        "Against the system we re-create (its figures as it reported them, on its own machine):",
+        "",
+        *reference,
+        "",
         "Targets:",
         "",
-        *(f"- {name}: {verdict}" for name, verdict in targets),
+        *rendered,
         "",
     ]
     return "\n".join(lines)
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1]
+
+
+def cold_total(r: Row) -> float:
+    return statistics.median(c[0] + c[1] + c[2] for c in r.cold_s)
 
 
 def ratio_miss(r: Row) -> float:
@@ -369,7 +411,7 @@ def main() -> int:
         print(f"classify_batch: {sizes.rounds} x {sizes.batch} texts per backend...")
         batches(clfs, rows, rounds)
         print("macro-F1 on GoEmotions test...")
-        scored = macro_f1(clfs, rows, args.data, sizes.f1_items)
+        scored = quality(clfs, rows, args.data, sizes.f1_items)
         del clfs
         gc.collect()
         print(f"cold start: {sizes.children} fresh processes per backend...")

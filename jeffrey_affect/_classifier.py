@@ -19,7 +19,7 @@ from jeffrey_affect._artifacts import (
     load_artifacts,
 )
 from jeffrey_affect._config import AffectConfig
-from jeffrey_affect._encoder import Encoder, SentenceTransformerEncoder
+from jeffrey_affect._encoder import Encoder, load_encoder
 from jeffrey_affect._head import lexicon_features
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._log import PredictionLog
@@ -48,11 +48,11 @@ class AffectClassifier:
         self.config = config or AffectConfig()
         artifacts_dir = self.config.artifacts_dir or bundled_artifacts_dir()
         if encoder is None:
-            encoder = SentenceTransformerEncoder(
+            encoder = load_encoder(
                 self.config.encoder_model,
                 self.config.encoder_prefix,
-                backend=self.config.encoder_backend,
-                adapter=artifact_adapter(artifacts_dir, self.config.encoder_model),
+                self.config.encoder_backend,
+                artifact_adapter(artifacts_dir, self.config.encoder_model),
             )
         elif not isinstance(encoder, Encoder):
             raise TypeError(

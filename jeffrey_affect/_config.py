@@ -10,6 +10,8 @@ from jeffrey_affect._labels import EMOTIONS
 
 DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 
+Backend = Literal["onnx-int8", "onnx", "torch"]
+"""ONNX Runtime runs without torch; "torch" runs sentence-transformers itself."""
 ClassPrior = Literal["uniform", "train"] | dict[str, float]
 
 
@@ -24,7 +26,7 @@ class AffectConfig(BaseSettings):
 
     encoder_model: str = DEFAULT_ENCODER
     encoder_prefix: str | None = None
-    encoder_backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    encoder_backend: Backend = "onnx-int8"
     cache_size: int = Field(default=4096, ge=0)
     artifacts_dir: Path | None = None
     class_prior: ClassPrior = "uniform"

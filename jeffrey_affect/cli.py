@@ -67,6 +67,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from jeffrey_affect._artifacts import artifact_adapter, bundled_artifacts_dir
+    from jeffrey_affect._onnx import export
+
+    config = AffectConfig()
+    artifacts_dir = config.artifacts_dir or bundled_artifacts_dir()
+    adapter = artifact_adapter(artifacts_dir, config.encoder_model)
+    print(export(config.encoder_model, adapter))
+    return 0
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     from jeffrey_affect._data import load_split
     from jeffrey_affect._eval import evaluate
@@ -123,6 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="classify a handful of varied turns")
     p.set_defaults(run=_cmd_demo)
+
+    p = sub.add_parser(
+        "export",
+        help="export the encoder for ONNX Runtime into the cache now, not on first use",
+        description="Export the configured encoder, with the artifacts' adapter, into the ONNX "
+        "cache ($JEFFREY_AFFECT_ONNX_CACHE, else the user cache directory); print its directory.",
+    )
+    p.set_defaults(run=_cmd_export)
 
     data = Path("../shared/goemotions")
     cache = Path(".cache/embeddings")

@@ -1,10 +1,14 @@
 import os
+from pathlib import Path
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
+# One ONNX export per checkout, kept between runs, never in the user's own cache.
+os.environ.setdefault(
+    "JEFFREY_AFFECT_ONNX_CACHE", str(Path(__file__).resolve().parents[1] / ".cache" / "onnx")
+)
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,15 +17,20 @@ from jeffrey_affect import AffectClassifier, AffectConfig, SentenceTransformerEn
 from jeffrey_affect._artifacts import artifact_adapter, bundled_artifacts_dir
 from jeffrey_affect._config import DEFAULT_ENCODER
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
 GOEMOTIONS = SHARED / "goemotions"
 XED = SHARED / "xed"
 
 
+def bundled_adapter() -> Path | None:
+    """The committed artifacts' encoder adapter, as the classifier finds it."""
+    return artifact_adapter(bundled_artifacts_dir(), DEFAULT_ENCODER)
+
+
 def bundled_encoder(**options: Any) -> SentenceTransformerEncoder:
-    """The encoder the classifier builds for the committed artifacts: MiniLM with their adapter."""
-    adapter = artifact_adapter(bundled_artifacts_dir(), DEFAULT_ENCODER)
-    return SentenceTransformerEncoder(adapter=adapter, **options)
+    """The torch encoder for the committed artifacts: MiniLM with their adapter."""
+    return SentenceTransformerEncoder(adapter=bundled_adapter(), **options)
 
 
 @pytest.fixture(scope="session")

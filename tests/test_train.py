@@ -105,7 +105,12 @@ def test_training_twice_gives_the_same_hash_and_predictions(
     predictions = []
     for directory in ("a", "b"):
         clf = AffectClassifier(
-            AffectConfig(artifacts_dir=tmp_path / directory, log_enabled=False, class_prior="train")
+            AffectConfig(
+                artifacts_dir=tmp_path / directory,
+                log_enabled=False,
+                class_prior="train",
+                encoder_backend="torch",
+            )
         )
         assert clf.encoder.adapter_sha256 == first.encoder.adapter_sha256  # type: ignore[attr-defined]
         results = clf.classify_batch(test.texts)
@@ -122,7 +127,9 @@ def test_an_altered_adapter_is_not_applied_and_the_model_routes_stand_down(
     data = bytearray(weights.read_bytes())
     data[-4] ^= 0xFF  # one weight's byte, as a torn copy or a planted file would differ
     weights.write_bytes(bytes(data))
-    clf = AffectClassifier(AffectConfig(artifacts_dir=tmp_path, log_enabled=False))
+    clf = AffectClassifier(
+        AffectConfig(artifacts_dir=tmp_path, log_enabled=False, encoder_backend="torch")
+    )
     assert clf.encoder.adapter_sha256 is None  # type: ignore[attr-defined]
     result = clf.classify("the parcel never came and nobody answers")
     assert result.route == "regex"
@@ -135,7 +142,9 @@ def test_frozen_encoder_training_records_no_adapter(
     manifest = train_small(tmp_path, hyperparameters=TINY | {"encoder_adapter": None})
     assert manifest.encoder.adapter_sha256 is None
     assert not (tmp_path / ADAPTER_DIR).exists()
-    clf = AffectClassifier(AffectConfig(artifacts_dir=tmp_path, log_enabled=False))
+    clf = AffectClassifier(
+        AffectConfig(artifacts_dir=tmp_path, log_enabled=False, encoder_backend="torch")
+    )
     assert clf.classify("we're getting married!!").route == "linear_head"
 
 
