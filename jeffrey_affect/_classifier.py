@@ -26,6 +26,9 @@ from jeffrey_affect._log import PredictionLog
 from jeffrey_affect._result import AffectResult, Route
 from jeffrey_affect._text import preprocess_light
 
+ENCODE_CHUNK = 64
+"""Cache misses encoded under one hold of the encoder lock: four encoder batches."""
+
 
 @dataclass(frozen=True)
 class _Outcome:
@@ -146,6 +149,14 @@ class AffectClassifier:
         return results
 
     def _score(self, texts: list[str]) -> dict[str, _Outcome]:
+        """Encodes in chunks, taking the encoder lock for one chunk at a time, so that one
+        caller's big batch cannot starve the others' single turns."""
+        out: dict[str, _Outcome] = {}
+        for start in range(0, len(texts), ENCODE_CHUNK):
+            out.update(self._score_chunk(texts[start : start + ENCODE_CHUNK]))
+        return out
+
+    def _score_chunk(self, texts: list[str]) -> dict[str, _Outcome]:
         """Route each text: head, else prototypes, else regex; each fallback says why."""
         try:
             with self._encode_lock:

@@ -1,5 +1,6 @@
 """Settings, each overridable by a ``JEFFREY_AFFECT_<FIELD>`` environment variable."""
 
+import math
 from pathlib import Path
 from typing import Literal
 
@@ -43,9 +44,9 @@ class AffectConfig(BaseSettings):
         if isinstance(prior, dict):
             unknown = set(prior) - set(EMOTIONS)
             missing = set(EMOTIONS) - set(prior)
-            if unknown or missing or any(not w > 0 for w in prior.values()):
+            if unknown or missing or any(not 0 < w < math.inf for w in prior.values()):
                 raise ValueError(
-                    f"class_prior weights need a positive weight for each of {EMOTIONS}; "
+                    f"class_prior weights need a finite positive weight for each of {EMOTIONS}; "
                     f"unknown {sorted(unknown)}, missing {sorted(missing)}"
                 )
         return prior

@@ -1,6 +1,7 @@
 """The ``jeffrey-affect`` command."""
 
 import argparse
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -10,6 +11,9 @@ from jeffrey_affect._config import AffectConfig
 from jeffrey_affect._data import CHAT_TRAIN
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._report import add_report_arguments, run_report
+
+STDIN_BATCH = 256
+"""Lines of ``classify --stdin`` classified, printed and flushed together."""
 
 DEMO_TURNS = (
     "the app crashed again, I'm so done",
@@ -31,12 +35,16 @@ def _classifier(**overrides: object) -> AffectClassifier:
 
 
 def _cmd_classify(args: argparse.Namespace) -> int:
-    texts = [line.rstrip("\n") for line in sys.stdin] if args.stdin else args.texts
-    if not texts:
+    """``--stdin`` is read in batches and each printed at once: any length, bounded memory."""
+    if not (args.stdin or args.texts):
         print("give TEXT arguments or --stdin", file=sys.stderr)
         return 2
-    for result in _classifier().classify_batch(texts):
-        print(result.model_dump_json())
+    clf = _classifier()
+    lines = (line.rstrip("\n") for line in sys.stdin) if args.stdin else iter(args.texts)
+    while texts := list(itertools.islice(lines, STDIN_BATCH)):
+        for result in clf.classify_batch(texts):
+            print(result.model_dump_json())
+        sys.stdout.flush()
     return 0
 
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from jeffrey_affect import EMOTIONS, AffectClassifier, AffectConfig, AffectResult
 from jeffrey_affect._artifacts import HEAD_FILE, bundled_artifacts_dir
+from jeffrey_affect._classifier import ENCODE_CHUNK
 from jeffrey_affect._head import LinearHead
 
 Make = Callable[..., AffectClassifier]
@@ -103,6 +104,16 @@ def test_batch_makes_one_encoder_call_for_distinct_misses(make_classifier: Make,
     assert clf.classify_batch([]) == []
 
 
+def test_a_big_batch_is_encoded_a_chunk_at_a_time(make_classifier: Make, encoder) -> None:
+    counting = CountingEncoder(encoder)
+    clf = make_classifier(encoder_override=counting, log_enabled=False)
+    texts = [f"turn number {i}" for i in range(2 * ENCODE_CHUNK + 5)]
+    results = clf.classify_batch(texts)
+    assert [len(c) for c in counting.calls] == [ENCODE_CHUNK, ENCODE_CHUNK, 5]
+    assert [t for c in counting.calls for t in c] == texts
+    assert {r.route for r in results} == {"linear_head"}
+
+
 def test_batch_and_single_agree(make_classifier: Make) -> None:
     texts = ["I can't believe you lost my parcel AGAIN", "lovely, thanks", "is it open on sunday?"]
     batch = make_classifier(cache_size=0).classify_batch(texts)
@@ -170,8 +181,12 @@ def test_class_prior_shifts_scores_toward_the_weights(make_classifier: Make) -> 
 def test_class_prior_weights_are_validated() -> None:
     with pytest.raises(ValueError, match="missing"):
         AffectConfig(class_prior={"joy": 1.0})
-    with pytest.raises(ValueError, match="positive"):
-        AffectConfig(class_prior=dict.fromkeys(EMOTIONS, 0.0))
+    for bad in (0.0, -1.0, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="finite positive"):
+            AffectConfig(class_prior=dict.fromkeys(EMOTIONS, 1.0) | {"fear": bad})
+    for field in ("cache_size", "log_text_chars", "log_retention_days"):
+        with pytest.raises(ValueError, match=field):
+            AffectConfig(**{field: -1})
 
 
 def test_environment_overrides_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
