@@ -24,6 +24,7 @@ import re
 import sys
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Literal, get_args
@@ -41,6 +42,13 @@ _HIGH_MS = 60_000.0
 _BINS_PER_DECADE = 100
 _N_BINS = math.ceil(math.log10(_HIGH_MS / _LOW_MS) * _BINS_PER_DECADE)
 PERCENTILE_RELATIVE_ERROR = 10 ** (0.5 / _BINS_PER_DECADE) - 1
+
+MAX_LINE_BYTES = 64 * 1024
+"""A logged line is well under 1 KiB: longer is not ours, and is counted malformed unread."""
+MAX_FILE_BYTES = 2 * 1024**3
+"""About seven million predictions: a day-file that decompresses past this is not ours."""
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""Control characters (terminal escapes) and bidi overrides, replaced before printing."""
 
 _FILE_NAME = re.compile(r"predictions_(\d{4}-\d{2}-\d{2})\.jsonl(\.gz)?")
 
@@ -256,16 +264,34 @@ def _open(path: Path) -> io.BufferedIOBase:
     return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
 
 
+def _lines(stream: io.BufferedIOBase) -> Iterator[bytes | None]:
+    """Each line, or None for one longer than ``MAX_LINE_BYTES``, whose rest is read and
+    dropped in bounded pieces; a file with no newlines cannot exhaust memory."""
+    while line := stream.readline(MAX_LINE_BYTES + 1):
+        if len(line) <= MAX_LINE_BYTES or line.endswith(b"\n"):
+            yield line
+            continue
+        while (rest := stream.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+            pass
+        yield None
+
+
 def _read(path: Path, day: date, tallies: tuple[_Tally, _Tally]) -> FileStats:
-    """Tally one file's valid lines; a read error ends the file but keeps what was read."""
+    """Tally one file's valid lines; a read error, or more than ``MAX_FILE_BYTES`` (a gzip
+    bomb), ends the file but keeps what was read."""
     records = malformed = 0
     error = None
     try:
-        with _open(path) as lines:
-            for line in lines:
+        with _open(path) as stream:
+            for line in _lines(stream):
+                if stream.tell() > MAX_FILE_BYTES:
+                    error = f"stopped after {MAX_FILE_BYTES:,} bytes (decompressed)"
+                    break
                 try:
+                    if line is None:
+                        raise ValueError("overlong line")
                     record = LogRecord.model_validate_json(line)
-                except ValidationError:
+                except (ValidationError, ValueError):
                     malformed += 1
                     continue
                 records += 1
@@ -410,8 +436,14 @@ def _sections(report: Report) -> list[_Section]:
     ]
 
 
+def _printable(cell: str) -> str:
+    """Log fields are written by whoever can write the log directory: never echo their escapes."""
+    return _UNPRINTABLE.sub("\ufffd", cell)
+
+
 def _text_table(header: list[str], rows: list[list[str]]) -> list[str]:
     """Columns padded to width; right-aligned where every cell is a number (or "-")."""
+    rows = [[_printable(cell) for cell in row] for row in rows]
     columns = list(zip(header, *rows, strict=True))
     widths = [max(map(len, column)) for column in columns]
     numeric = [all(cell[:1].isdigit() or cell == "-" for cell in column[1:]) for column in columns]
@@ -426,7 +458,7 @@ def _text_table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 def _markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
     def line(cells: list[str]) -> str:
-        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+        return "| " + " | ".join(_printable(c).replace("|", "\\|") for c in cells) + " |"
 
     return [line(header), "|" + "---|" * len(header), *(line(row) for row in rows)]
 

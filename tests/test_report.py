@@ -16,8 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from jeffrey_affect import _report as report_module
 from jeffrey_affect._log import PredictionLog
 from jeffrey_affect._report import (
+    MAX_LINE_BYTES,
     PERCENTILE_RELATIVE_ERROR,
     Report,
     add_report_arguments,
@@ -487,3 +489,43 @@ def test_memory_does_not_grow_with_lines(tmp_path: Path) -> None:
     assert report.total == 20_000
     # Keeping the 20k latencies as a list of floats alone would take about 640 kB.
     assert peak < 300_000
+
+
+def test_an_overlong_line_is_malformed_and_the_next_line_still_counts(tmp_path: Path) -> None:
+    good = json.dumps(_record())
+    overlong = json.dumps({**_record(), "text": "x" * (MAX_LINE_BYTES * 3)})
+    _write(tmp_path / "predictions_2026-11-27.jsonl", [good, overlong, good, "y" * MAX_LINE_BYTES])
+    report = build_report(tmp_path)
+    assert (report.total, report.malformed_lines) == (2, 2)
+
+
+def test_a_file_with_no_newline_is_read_in_bounded_memory(tmp_path: Path) -> None:
+    (tmp_path / "predictions_2026-11-27.jsonl").write_bytes(b"{" * (64 * MAX_LINE_BYTES))
+    tracemalloc.start()
+    report = build_report(tmp_path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert (report.total, report.malformed_lines) == (0, 1)
+    assert peak < 8 * MAX_LINE_BYTES  # the line itself is 64 times that
+
+
+def test_a_gzip_bomb_stops_at_the_size_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(report_module, "MAX_FILE_BYTES", 100 * 1024)
+    line = json.dumps(_record()) + "\n"
+    bomb = gzip.compress(line.encode() * (1024 * 1024 // len(line)))  # 1 MiB in ~5 KiB
+    (tmp_path / "predictions_2026-11-27.jsonl.gz").write_bytes(bomb)
+    (file_stats,) = build_report(tmp_path).files
+    assert file_stats.error is not None and "stopped after" in file_stats.error
+    assert 0 < file_stats.records * len(line) <= 100 * 1024
+
+
+@settings(max_examples=30, deadline=None)
+@given(hostile=st.text(alphabet=st.characters(categories=["Cc", "Cf"]), min_size=1, max_size=20))
+def test_report_never_prints_control_characters_from_a_log(hostile: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        record = {**_record(reason=f"reason {hostile}"), "model_version": hostile}
+        _write(Path(tmp) / "predictions_2026-11-27.jsonl", _lines([record]))
+        for fmt in ("text", "markdown"):
+            rendered = render(build_report(Path(tmp)), fmt)
+            assert not any(c in rendered for c in hostile if c not in "\n" and ord(c) < 0xA0)
+            assert "\x1b" not in rendered and "\u202e" not in rendered
