@@ -1,26 +1,66 @@
 """An agent middleware that classifies each new user turn and can steer the reply's tone."""
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, NotRequired, cast
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Any, NotRequired, TypeVar
 
 from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
-from langchain.agents.middleware.types import ModelCallResult, OmitFromSchema
+from langchain.agents.middleware.types import ModelCallResult, OmitFromInput, PrivateStateAttr
 from langchain_core.messages import SystemMessage
 from langgraph.runtime import Runtime
+from pydantic import AfterValidator, Field, TypeAdapter, ValidationError
+from typing_extensions import TypedDict
 
-from jeffrey_affect import AffectClassifier, AffectResult, TonePolicy, is_escalating
+from jeffrey_affect import (
+    EMOTIONS,
+    AffectClassifier,
+    AffectResult,
+    Emotion,
+    TonePolicy,
+    is_escalating,
+)
+from jeffrey_affect._result import Route
 from langchain_jeffrey_affect._text import last_human, message_text
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def _every_label(scores: dict[Emotion, float]) -> dict[Emotion, float]:
+    """is_escalating reads frustration and anger: a partial map would fail every model call."""
+    if set(scores) != set(EMOTIONS):
+        raise ValueError(f"scores need exactly the labels {EMOTIONS}")
+    return scores
+
+
+class AgentAffect(TypedDict):
+    """What the agent state keeps of an AffectResult: what tone and escalation need. Not
+    ``cache_hit`` or ``latency_ms``, which would show one client of a shared agent what others
+    said (a side channel on the cache), nor ``fallback_reason``, which can name server paths."""
+
+    emotion: Emotion
+    confidence: Annotated[float, Field(ge=0.0, le=1.0)]
+    scores: Annotated[dict[Emotion, float], AfterValidator(_every_label)]
+    route: Route
+    low_confidence: bool
+
+
+_AFFECT = TypeAdapter(AgentAffect)
+_HISTORY = TypeAdapter(list[AgentAffect])
 
 
 class AffectState(AgentState[Any]):
-    """``affect`` is the latest AffectResult as JSON; ``affect_history`` the recent ones, oldest
-    first. ``affect_message_id`` marks the human message already classified, so tool loops and
-    other repeat model calls within one turn do not classify it again (the agent gives every
-    message an id; a message without one is classified on each model call)."""
+    """``affect`` is the latest turn's AgentAffect; ``affect_history`` the recent ones, oldest
+    first. Neither is in the agent's input schema: a client that could set them would choose the
+    reply's tone (a forged history reads as escalation). ``affect_message_id`` marks the human
+    message already classified, so tool loops and other repeat model calls within one turn do not
+    classify it again (the agent gives every message an id; a message without one is classified
+    on each model call)."""
 
-    affect: NotRequired[dict[str, Any]]
-    affect_history: NotRequired[list[dict[str, Any]]]
-    affect_message_id: NotRequired[Annotated[str, OmitFromSchema(input=True, output=True)]]
+    affect: NotRequired[Annotated[AgentAffect, OmitFromInput]]
+    affect_history: NotRequired[Annotated[list[AgentAffect], OmitFromInput]]
+    affect_message_id: NotRequired[Annotated[str, PrivateStateAttr]]
 
 
 class AffectMiddleware(AgentMiddleware[AffectState]):
@@ -83,20 +123,29 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
     def _update(
         self, state: AffectState, message_id: str | None, result: AffectResult
     ) -> dict[str, Any]:
-        affect = result.model_dump(mode="json")
-        history = [*state.get("affect_history", []), affect][-self.history_size :]
-        update: dict[str, Any] = {"affect": affect, "affect_history": history}
+        affect = AgentAffect(
+            emotion=result.emotion,
+            confidence=result.confidence,
+            scores=dict(result.scores),
+            route=result.route,
+            low_confidence=result.low_confidence,
+        )
+        history = [*(_stored(state, "affect_history", _HISTORY) or []), affect]
+        update: dict[str, Any] = {"affect": affect, "affect_history": history[-self.history_size :]}
         if message_id is not None:
             update["affect_message_id"] = message_id
         return update
 
     def _with_tone(self, request: ModelRequest[Any]) -> ModelRequest[Any]:
-        affect = cast(AffectState, request.state).get("affect")
-        if not self.adapt_tone or affect is None:
+        if not self.adapt_tone:
             return request
-        history = cast(AffectState, request.state).get("affect_history", [])
-        escalation = is_escalating([AffectResult.model_validate(a) for a in history])
-        directive = self.policy.for_result(AffectResult.model_validate(affect), escalation)
+        affect = _stored(request.state, "affect", _AFFECT)
+        if affect is None:
+            return request
+        history = _stored(request.state, "affect_history", _HISTORY) or []
+        # The state keeps no full AffectResult; is_escalating reads only emotion and scores.
+        escalation = is_escalating([AffectResult.model_construct(**a) for a in history])
+        directive = self.policy.directive(affect["emotion"], affect["confidence"], escalation)
         blocks: list[Any]
         if request.system_message is None:
             blocks = [{"type": "text", "text": directive.system_prompt}]
@@ -114,3 +163,20 @@ def _new_turn(state: AffectState) -> tuple[str | None, str] | None:
     if human is None or (human.id is not None and human.id == state.get("affect_message_id")):
         return None
     return human.id, message_text(human)
+
+
+def _stored(state: Mapping[str, Any], key: str, adapter: TypeAdapter[T]) -> T | None:
+    """The state's ``key``, or None when it is unset or malformed (a checkpoint from another
+    version, or edited): logged and skipped, so a bad checkpoint cannot fail every model call.
+    The log names the key only; the value may hold what the user said."""
+    if key not in state:
+        return None
+    try:
+        return adapter.validate_python(state[key])
+    except ValidationError as exc:
+        logger.warning(
+            "ignoring malformed %r in the agent state: %d validation error(s)",
+            key,
+            exc.error_count(),
+        )
+        return None

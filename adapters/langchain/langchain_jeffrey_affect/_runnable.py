@@ -5,6 +5,7 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from jeffrey_affect import AffectClassifier, AffectConfig, AffectResult
+from jeffrey_affect._redact import redact
 from langchain_jeffrey_affect._text import AffectInput, affect_text
 
 
@@ -12,9 +13,12 @@ class AffectRunnable(Runnable[AffectInput, AffectResult]):
     """Classifies the user's turn in a chain; see ``AffectInput`` for what counts as the turn.
 
     Each input is its own ``jeffrey_affect`` run in callbacks and tracing, with the AffectResult as
-    its output. ``batch`` makes one ``classify_batch`` call (one encoder call), split into calls of
-    at most ``max_concurrency`` inputs when that is set; the async methods run the classifier in a
-    worker thread so the event loop never blocks on the encoder.
+    its output. The run's input is the turn as the prediction log keeps it, redacted and cut to
+    ``log_text_chars`` ("" for an input that is not a turn), never the raw turn: tracers such as
+    LangSmith see no more of what the user confided than the log does. ``batch`` makes one
+    ``classify_batch`` call (one encoder call), split into calls of at most ``max_concurrency``
+    inputs when that is set; the async methods run the classifier in a worker thread so the event
+    loop never blocks on the encoder.
     """
 
     name = "jeffrey_affect"
@@ -29,12 +33,16 @@ class AffectRunnable(Runnable[AffectInput, AffectResult]):
     def invoke(
         self, input: AffectInput, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AffectResult:
-        return self._call_with_config(self._classify, input, config)
+        text = _text(input)
+        return self._call_with_config(lambda _: self._classify(text), self._traced(text), config)
 
     async def ainvoke(
         self, input: AffectInput, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AffectResult:
-        return await self._acall_with_config(self._aclassify, input, config)
+        text = _text(input)
+        return await self._acall_with_config(
+            lambda _: self._aclassify(text), self._traced(text), config
+        )
 
     def batch(
         self,
@@ -44,9 +52,17 @@ class AffectRunnable(Runnable[AffectInput, AffectResult]):
         return_exceptions: bool = False,
         **kwargs: Any,
     ) -> list[AffectResult]:
+        texts = [_text(value) for value in inputs]
+
+        def classify_many(
+            _: list[AffectInput], config: list[RunnableConfig]
+        ) -> list[AffectResult | Exception]:
+            chunks = _chunks(texts, config)
+            return _merge(texts, [r for c in chunks for r in self.classifier.classify_batch(c)])
+
         return self._batch_with_config(
-            self._classify_many,  # type: ignore[arg-type]  # langchain passes `config` by keyword
-            inputs,
+            classify_many,  # type: ignore[arg-type]  # langchain passes `config` by keyword
+            [self._traced(text) for text in texts],
             config,
             return_exceptions=return_exceptions,
         )
@@ -59,51 +75,47 @@ class AffectRunnable(Runnable[AffectInput, AffectResult]):
         return_exceptions: bool = False,
         **kwargs: Any,
     ) -> list[AffectResult]:
+        texts = [_text(value) for value in inputs]
+
+        async def classify_many(
+            _: list[AffectInput], config: list[RunnableConfig]
+        ) -> list[AffectResult | Exception]:
+            chunks = _chunks(texts, config)
+            return _merge(
+                texts, [r for c in chunks for r in await self.classifier.aclassify_batch(c)]
+            )
+
         return await self._abatch_with_config(
-            self._aclassify_many,  # type: ignore[arg-type]  # langchain passes `config` by keyword
-            inputs,
+            classify_many,  # type: ignore[arg-type]  # langchain passes `config` by keyword
+            [self._traced(text) for text in texts],
             config,
             return_exceptions=return_exceptions,
         )
 
-    def _classify(self, value: AffectInput) -> AffectResult:
-        return self.classifier.classify(affect_text(value))
+    def _traced(self, text: str | TypeError) -> str:
+        """The run's input for callbacks: exactly what the prediction log keeps of the turn."""
+        if isinstance(text, TypeError):
+            return ""
+        return redact(text)[: self.classifier.config.log_text_chars]
 
-    async def _aclassify(self, value: AffectInput) -> AffectResult:
-        return await self.classifier.aclassify(affect_text(value))
+    def _classify(self, text: str | TypeError) -> AffectResult:
+        if isinstance(text, TypeError):
+            raise text
+        return self.classifier.classify(text)
 
-    def _classify_many(
-        self, values: list[AffectInput], config: list[RunnableConfig]
-    ) -> list[AffectResult | Exception]:
-        texts = _texts(values)
-        results = [
-            result
-            for chunk in _chunks(texts, config)
-            for result in self.classifier.classify_batch(chunk)
-        ]
-        return _merge(texts, results)
-
-    async def _aclassify_many(
-        self, values: list[AffectInput], config: list[RunnableConfig]
-    ) -> list[AffectResult | Exception]:
-        texts = _texts(values)
-        results = [
-            result
-            for chunk in _chunks(texts, config)
-            for result in await self.classifier.aclassify_batch(chunk)
-        ]
-        return _merge(texts, results)
+    async def _aclassify(self, text: str | TypeError) -> AffectResult:
+        if isinstance(text, TypeError):
+            raise text
+        return await self.classifier.aclassify(text)
 
 
-def _texts(values: list[AffectInput]) -> list[str | TypeError]:
-    """Each input's text, or its TypeError, so one bad input fails alone."""
-    out: list[str | TypeError] = []
-    for value in values:
-        try:
-            out.append(affect_text(value))
-        except TypeError as exc:
-            out.append(exc)
-    return out
+def _text(value: AffectInput) -> str | TypeError:
+    """The input's text, or its TypeError, raised inside the run so callbacks record it and one
+    bad input of a batch fails alone."""
+    try:
+        return affect_text(value)
+    except TypeError as exc:
+        return exc
 
 
 def _chunks(texts: list[str | TypeError], config: list[RunnableConfig]) -> list[list[str]]:

@@ -1,6 +1,7 @@
 """AffectMiddleware inside a real langchain create_agent, with a scripted chat model."""
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +21,6 @@ from pydantic import Field
 from jeffrey_affect import (
     EMOTIONS,
     AffectClassifier,
-    AffectResult,
     TonePolicy,
     is_escalating,
     preprocess_light,
@@ -29,6 +29,7 @@ from jeffrey_affect import (
 ANGRY = "This is the third time my order broke, I am furious!"
 HAPPY = "It works now, thank you so much!"
 SYSTEM = "You are a support agent."
+KEPT = {"emotion", "confidence", "scores", "route", "low_confidence"}
 
 
 class ScriptedModel(FakeMessagesListChatModel):
@@ -80,8 +81,7 @@ def test_the_final_state_carries_the_affect(classifier: AffectClassifier, mode: 
         agent.invoke(turn(ANGRY)) if mode == "invoke" else asyncio.run(agent.ainvoke(turn(ANGRY)))
     )
 
-    affect = AffectResult.model_validate(state["affect"])
-    assert affect.emotion == classifier.classify(ANGRY).emotion
+    assert state["affect"]["emotion"] == classifier.classify(ANGRY).emotion
     assert state["affect_history"] == [state["affect"]]
     assert "affect_message_id" not in state
 
@@ -134,7 +134,7 @@ def test_adapt_tone_appends_the_directive_to_the_system_prompt(
 
     state = agent.invoke(turn(ANGRY))
 
-    directive = TonePolicy().for_result(AffectResult.model_validate(state["affect"]))
+    directive = TonePolicy().directive(state["affect"]["emotion"], state["affect"]["confidence"])
     assert system_prompts(model) == [f"{SYSTEM}\n\n{directive.system_prompt}"] * 2
 
 
@@ -146,7 +146,7 @@ def test_adapt_tone_without_a_system_prompt_sends_the_directive_alone(
 
     state = asyncio.run(agent.ainvoke(turn(ANGRY)))
 
-    directive = TonePolicy().for_result(AffectResult.model_validate(state["affect"]))
+    directive = TonePolicy().directive(state["affect"]["emotion"], state["affect"]["confidence"])
     assert system_prompts(model) == [directive.system_prompt]
 
 
@@ -205,4 +205,83 @@ def test_an_escalating_conversation_gets_the_de_escalation_prompt(
         policy.for_result(results[0]).system_prompt,
         policy.for_result(results[1]).system_prompt,
         policy.escalation.system_prompt,
+    ]
+
+
+def test_a_client_cannot_set_the_affect(classifier: AffectClassifier) -> None:
+    """A forged history would read as escalation and choose the reply's tone."""
+    model = ScriptedModel(responses=[AIMessage("Sorry.")])
+    agent = create_agent(model, middleware=[AffectMiddleware(classifier, adapt_tone=True)])
+    angry = classifier.classify(ANGRY)
+    forged: Any = {
+        **turn(ANGRY),
+        "affect": angry.model_dump(mode="json"),
+        "affect_history": [angry.model_dump(mode="json")] * 2,
+    }
+    assert is_escalating([angry] * 3), "the forged history must read as escalation"
+
+    state = agent.invoke(forged)
+
+    assert state["affect_history"] == [state["affect"]]
+    assert system_prompts(model) == [TonePolicy().for_result(angry).system_prompt]
+    assert set(agent.get_input_jsonschema()["properties"]) == {"messages"}
+    assert {"affect", "affect_history"} <= set(agent.get_output_jsonschema()["properties"])
+
+
+def test_the_state_keeps_only_what_the_agent_needs(classifier: AffectClassifier) -> None:
+    """No cache_hit, latency_ms or fallback_reason; full results in a checkpoint written by an
+    earlier version are trimmed on the next turn."""
+    agent = create_agent(
+        ScriptedModel(responses=[AIMessage("Noted.")]),
+        middleware=[AffectMiddleware(classifier)],
+        checkpointer=InMemorySaver(),
+    )
+    config: RunnableConfig = {"configurable": {"thread_id": "kept"}}
+    agent.invoke(turn(HAPPY), config)
+    full = classifier.classify(HAPPY).model_dump(mode="json")
+    agent.update_state(config, {"affect": full, "affect_history": [full]})
+
+    state = agent.invoke(turn(ANGRY), config)
+
+    saved = agent.get_state(config).values
+    assert len(saved["affect_history"]) == 2
+    for affect in (state["affect"], *state["affect_history"], *saved["affect_history"]):
+        assert set(affect) == KEPT
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+def test_a_malformed_checkpoint_is_ignored_with_a_warning(
+    classifier: AffectClassifier, caplog: pytest.LogCaptureFixture, mode: str
+) -> None:
+    model = ScriptedModel(responses=[AIMessage("Noted.")])
+    agent = create_agent(
+        model,
+        system_prompt=SYSTEM,
+        middleware=[AffectMiddleware(classifier, adapt_tone=True)],
+        checkpointer=InMemorySaver(),
+    )
+    config: RunnableConfig = {"configurable": {"thread_id": f"garbage-{mode}"}}
+
+    def run(value: InputAgentState) -> dict[str, Any]:
+        if mode == "invoke":
+            return agent.invoke(value, config)
+        return asyncio.run(agent.ainvoke(value, config))
+
+    run(turn(ANGRY))
+    agent.update_state(config, {"affect": "secret garbage", "affect_history": [{"emotion": 7}]})
+    model.received.clear()
+    with caplog.at_level(logging.WARNING, logger="langchain_jeffrey_affect"):
+        run({"messages": []})  # no new turn: the model call reads the stored affect
+        state = run(turn(HAPPY))
+
+    happy = classifier.classify(HAPPY)
+    assert system_prompts(model) == [
+        SYSTEM,
+        f"{SYSTEM}\n\n{TonePolicy().for_result(happy).system_prompt}",
+    ]
+    assert state["affect_history"] == [state["affect"]]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "ignoring malformed 'affect' in the agent state: 1 validation error(s)",
+        "ignoring malformed 'affect_history' in the agent state: 5 validation error(s)",
     ]

@@ -1,6 +1,7 @@
 """AffectRunnable against the Runnable contract, with the real classifier and langchain-core."""
 
 import asyncio
+import json
 import subprocess
 import sys
 import threading
@@ -12,26 +13,36 @@ import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnablePassthrough
-from langchain_jeffrey_affect import AffectRunnable
+from langchain_jeffrey_affect import AffectRunnable, tone_runnable
 
-from jeffrey_affect import AffectClassifier, AffectConfig, AffectResult, preprocess_light
+from jeffrey_affect import AffectClassifier, AffectConfig, AffectResult, Encoder, preprocess_light
+from jeffrey_affect._redact import redact
 
 ANGRY = "I am furious, you broke my order again!"
 HAPPY = "Thank you so much, this is wonderful!"
 SCARED = "I'm really scared the surgery will go wrong."
 FIVE = [ANGRY, HAPPY, SCARED, "ok.", "Why?!"]
 NOT_A_TURN: Any = 42
+MAIL = "jo.doe@example.com"
+CARD = "4111 1111 1111 1111"
+API_KEY = "sk-proj-Ab3dEf9hIjK1mN0pQrStUvWxYz"
+# redact() knows e-mails and cards but not API keys: the cut to log_text_chars keeps this one out.
+CONFIDED = f"Write to {MAIL}, you charged {CARD} twice and I'm furious. My key: {API_KEY}"
+SECRETS = [MAIL, CARD, API_KEY]
 
 
 class Recorder(BaseCallbackHandler):
-    """Chain runs in start order: name, parent, tags, and the output or error they ended with."""
+    """Chain runs in start order: name, parent, tags, input, and the output or error they ended
+    with; ``payloads`` keeps the repr of every argument each callback was given."""
 
     def __init__(self) -> None:
         self.names: dict[UUID, str] = {}
         self.parents: dict[UUID, UUID | None] = {}
         self.tags: dict[UUID, list[str]] = {}
+        self.inputs: dict[UUID, Any] = {}
         self.outputs: dict[UUID, Any] = {}
         self.errors: dict[UUID, BaseException] = {}
+        self.payloads: list[tuple[UUID, str]] = []
 
     def on_chain_start(
         self,
@@ -45,15 +56,23 @@ class Recorder(BaseCallbackHandler):
         self.names[run_id] = kwargs["name"]
         self.parents[run_id] = parent_run_id
         self.tags[run_id] = kwargs.get("tags") or []
+        self.inputs[run_id] = inputs
+        self.payloads.append((run_id, repr((serialized, inputs, parent_run_id, kwargs))))
 
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
         self.outputs[run_id] = outputs
+        self.payloads.append((run_id, repr((outputs, kwargs))))
 
     def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         self.errors[run_id] = error
+        self.payloads.append((run_id, repr((error, error.args, kwargs))))
 
     def runs(self, name: str = "jeffrey_affect") -> list[UUID]:
         return [run_id for run_id, n in self.names.items() if n == name]
+
+    def leaks(self, runs: list[UUID]) -> list[str]:
+        """The payloads of these runs that hold a secret."""
+        return [p for run, p in self.payloads if run in runs and any(s in p for s in SECRETS)]
 
 
 @pytest.fixture
@@ -311,3 +330,108 @@ except ImportError as exc:
         "jeffrey_affect jeffrey_affect_tone",
         "AffectMiddleware needs langchain: pip install 'langchain-jeffrey-affect[agents]'",
     ]
+
+
+def traced(runnable: AffectRunnable, text: str) -> str:
+    """What the prediction log keeps of ``text``."""
+    return redact(text)[: runnable.classifier.config.log_text_chars]
+
+
+def test_the_secrets_are_past_the_cut_or_redacted(runnable: AffectRunnable) -> None:
+    kept = traced(runnable, CONFIDED)
+
+    assert "<EMAIL>" in kept
+    assert "<CARD>" in kept
+    assert CONFIDED.index(API_KEY) >= runnable.classifier.config.log_text_chars
+
+
+def call(runnable: AffectRunnable, mode: str, values: list[Any], config: RunnableConfig) -> None:
+    """Runs ``values`` through ``runnable`` one call each, or as one batch."""
+
+    async def each_async() -> None:
+        for value in values:
+            if mode == "ainvoke":
+                await runnable.ainvoke(value, config)
+            else:
+                [_ async for _ in runnable.astream(value, config)]
+
+    if mode == "invoke":
+        for value in values:
+            runnable.invoke(value, config)
+    elif mode == "stream":
+        for value in values:
+            list(runnable.stream(value, config))
+    elif mode == "batch":
+        runnable.batch(values, config)
+    elif mode == "abatch":
+        asyncio.run(runnable.abatch(values, config))
+    else:
+        asyncio.run(each_async())
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke", "batch", "abatch", "stream", "astream"])
+def test_callbacks_see_the_turn_redacted_and_cut_never_raw(
+    runnable: AffectRunnable, mode: str
+) -> None:
+    recorder = Recorder()
+    values: list[Any] = [
+        CONFIDED,
+        HumanMessage(CONFIDED),
+        {"input": CONFIDED},
+        [AIMessage(HAPPY), HumanMessage(CONFIDED)],
+    ]
+
+    call(runnable, mode, values, {"callbacks": [recorder]})
+
+    runs = recorder.runs()
+    assert [recorder.inputs[run] for run in runs] == [traced(runnable, CONFIDED)] * len(values)
+    assert all(isinstance(recorder.outputs[run], AffectResult) for run in runs)
+    assert recorder.leaks(list(recorder.names)) == []
+
+
+def test_an_input_that_is_not_a_turn_traces_as_nothing(runnable: AffectRunnable) -> None:
+    recorder = Recorder()
+    config: RunnableConfig = {"callbacks": [recorder]}
+    not_a_turn = {"text": CONFIDED}
+
+    with pytest.raises(TypeError):
+        runnable.invoke(not_a_turn, config)
+    results = runnable.batch([not_a_turn, CONFIDED], config, return_exceptions=True)
+
+    assert isinstance(results[0], TypeError)
+    assert [recorder.inputs[run] for run in recorder.runs()] == ["", "", traced(runnable, CONFIDED)]
+    assert recorder.leaks(list(recorder.names)) == []
+
+
+@pytest.mark.parametrize("chars", [0, 24])
+def test_the_traced_turn_is_what_the_prediction_log_keeps(
+    counting_encoder: Encoder, tmp_path: Path, chars: int
+) -> None:
+    config = AffectConfig(log_dir=tmp_path, log_text_chars=chars, cache_size=0)
+    runnable = AffectRunnable(AffectClassifier(config, encoder=counting_encoder))
+    recorder = Recorder()
+
+    runnable.invoke(CONFIDED, {"callbacks": [recorder]})
+
+    [log_file] = tmp_path.iterdir()
+    [line] = log_file.read_text().splitlines()
+    assert [recorder.inputs[run] for run in recorder.runs()] == [json.loads(line)["text"]]
+
+
+def test_in_a_chain_its_runs_see_only_the_redacted_turn(runnable: AffectRunnable) -> None:
+    recorder = Recorder()
+    config: RunnableConfig = {"callbacks": [recorder]}
+    chain = RunnablePassthrough.assign(affect=runnable) | tone_runnable()
+
+    outs = [
+        chain.invoke({"input": CONFIDED}, config),
+        asyncio.run(chain.ainvoke({"input": CONFIDED}, config)),
+        *chain.batch([{"input": CONFIDED}], config),
+        *chain.stream({"input": CONFIDED}, config),
+    ]
+
+    # The chain's own runs trace its raw input: the chain's to hide (a tracer's hide_inputs).
+    runs = recorder.runs()
+    assert [recorder.inputs[run] for run in runs] == [traced(runnable, CONFIDED)] * 4
+    assert recorder.leaks(runs) == []
+    assert all(out["input"] == CONFIDED for out in outs)
