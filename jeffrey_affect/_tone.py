@@ -6,7 +6,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from jeffrey_affect._labels import EMOTIONS, Emotion
 from jeffrey_affect._result import AffectResult
@@ -23,17 +23,16 @@ class ToneDirective(BaseModel):
 
 
 class TonePolicy(BaseModel):
-    """Maps an emotion (plus confidence and escalation) to a ToneDirective.
+    """Maps an emotion (plus low confidence and escalation) to a ToneDirective.
 
-    Escalation wins over everything, then low confidence (``confidence <
-    low_confidence_threshold``), then the emotion's own directive: a frustrated user who is
-    escalating needs de-escalation more than brevity, and a guess about feelings the classifier
-    is unsure of does more harm than a neutral reply.
+    Escalation wins over everything, then low confidence (the result's ``low_confidence``, so
+    ``AffectConfig.low_confidence_threshold`` is the one threshold), then the emotion's own
+    directive: a frustrated user who is escalating needs de-escalation more than brevity, and a
+    guess about feelings the classifier is unsure of does more harm than a neutral reply.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    low_confidence_threshold: float = Field(default=0.4, ge=0.0, le=1.0)
     escalation: ToneDirective = ToneDirective(
         tone="de-escalate",
         style="Apologise once, stay calm, give one concrete next step, and offer a human.",
@@ -127,9 +126,7 @@ class TonePolicy(BaseModel):
         defaults = cls()
         merged: dict[str, Any] = {}
         for name, value in overrides.items():
-            if name == "low_confidence_threshold":
-                merged[name] = value
-            elif isinstance(value, Mapping):
+            if isinstance(value, Mapping):
                 merged[name] = {**getattr(defaults, name).model_dump(), **value}
             else:
                 raise ValueError(
@@ -140,21 +137,21 @@ class TonePolicy(BaseModel):
 
     @classmethod
     def from_toml(cls, path: str | PathLike[str]) -> Self:
-        """Same shape as ``from_dict``: top-level ``low_confidence_threshold``, one table a key."""
+        """Same shape as ``from_dict``: one table a directive."""
         with Path(path).open("rb") as f:
             return cls.from_dict(tomllib.load(f))
 
     def directive(
-        self, emotion: Emotion, confidence: float, escalation: bool = False
+        self, emotion: Emotion, low_confidence: bool = False, escalation: bool = False
     ) -> ToneDirective:
         if emotion not in EMOTIONS:
             raise ValueError(f"unknown emotion {emotion!r}; expected one of {EMOTIONS}")
         if escalation:
             return self.escalation
-        if confidence < self.low_confidence_threshold:
+        if low_confidence:
             return self.low_confidence
         chosen: ToneDirective = getattr(self, emotion)
         return chosen
 
     def for_result(self, result: AffectResult, escalation: bool = False) -> ToneDirective:
-        return self.directive(result.emotion, result.confidence, escalation)
+        return self.directive(result.emotion, result.low_confidence, escalation)

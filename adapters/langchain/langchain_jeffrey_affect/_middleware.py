@@ -145,7 +145,7 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
         history = _stored(request.state, "affect_history", _HISTORY) or []
         # The state keeps no full AffectResult; is_escalating reads only emotion and scores.
         escalation = is_escalating([AffectResult.model_construct(**a) for a in history])
-        directive = self.policy.directive(affect["emotion"], affect["confidence"], escalation)
+        directive = self.policy.directive(affect["emotion"], affect["low_confidence"], escalation)
         blocks: list[Any]
         if request.system_message is None:
             blocks = [{"type": "text", "text": directive.system_prompt}]

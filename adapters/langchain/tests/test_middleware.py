@@ -134,7 +134,9 @@ def test_adapt_tone_appends_the_directive_to_the_system_prompt(
 
     state = agent.invoke(turn(ANGRY))
 
-    directive = TonePolicy().directive(state["affect"]["emotion"], state["affect"]["confidence"])
+    directive = TonePolicy().directive(
+        state["affect"]["emotion"], state["affect"]["low_confidence"]
+    )
     assert system_prompts(model) == [f"{SYSTEM}\n\n{directive.system_prompt}"] * 2
 
 
@@ -146,14 +148,14 @@ def test_adapt_tone_without_a_system_prompt_sends_the_directive_alone(
 
     state = asyncio.run(agent.ainvoke(turn(ANGRY)))
 
-    directive = TonePolicy().directive(state["affect"]["emotion"], state["affect"]["confidence"])
+    directive = TonePolicy().directive(
+        state["affect"]["emotion"], state["affect"]["low_confidence"]
+    )
     assert system_prompts(model) == [directive.system_prompt]
 
 
 def test_a_custom_policy_decides_the_tone(classifier: AffectClassifier) -> None:
-    policy = TonePolicy.from_dict(
-        {"low_confidence_threshold": 0.0, **{e: {"system_prompt": f"TONE {e}"} for e in EMOTIONS}}
-    )
+    policy = TonePolicy.from_dict({e: {"system_prompt": f"TONE {e}"} for e in EMOTIONS})
     model = ScriptedModel(responses=[AIMessage("Sorry.")])
     agent = create_agent(
         model, middleware=[AffectMiddleware(classifier, adapt_tone=True, policy=policy)]
@@ -161,6 +163,7 @@ def test_a_custom_policy_decides_the_tone(classifier: AffectClassifier) -> None:
 
     state = agent.invoke(turn(ANGRY))
 
+    assert not state["affect"]["low_confidence"]
     assert system_prompts(model) == [f"TONE {state['affect']['emotion']}"]
 
 

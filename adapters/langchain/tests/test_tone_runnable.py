@@ -19,7 +19,7 @@ def result(emotion: Emotion, confidence: float = 0.9) -> AffectResult:
         scores={e: confidence if e == emotion else rest for e in EMOTIONS},
         route="linear_head",
         fallback_reason=None,
-        low_confidence=False,
+        low_confidence=confidence < 0.4,  # AffectConfig's default threshold
         latency_ms=1.0,
         cache_hit=False,
         model_version="scripted",
