@@ -20,8 +20,8 @@ from jeffrey_affect._artifacts import (
 )
 from jeffrey_affect._config import AffectConfig
 from jeffrey_affect._encoder import Encoder, load_encoder
-from jeffrey_affect._head import lexicon_features
 from jeffrey_affect._labels import EMOTIONS
+from jeffrey_affect._lexicon import lexicon_features
 from jeffrey_affect._log import PredictionLog
 from jeffrey_affect._result import AffectResult, Route
 from jeffrey_affect._text import preprocess_light

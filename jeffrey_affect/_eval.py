@@ -9,8 +9,8 @@ from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_su
 
 from jeffrey_affect._classifier import AffectClassifier
 from jeffrey_affect._embedding_cache import cached_embeddings
-from jeffrey_affect._head import lexicon_features
 from jeffrey_affect._labels import EMOTIONS
+from jeffrey_affect._lexicon import lexicon_features
 
 
 def expected_calibration_error(

@@ -12,14 +12,7 @@ from scipy.special import log_softmax
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from jeffrey_affect._labels import EMOTIONS
-from jeffrey_affect._lexicon import lexicon_scores
-
-
-def lexicon_features(texts: Sequence[str]) -> np.ndarray:
-    """The regex lexicon's eight scores per text, so the head can weigh chat cues it has learnt."""
-    rows = [lexicon_scores(t) for t in texts]
-    return np.asarray([[row[e] for e in EMOTIONS] for row in rows], dtype=np.float64)
+from jeffrey_affect._lexicon import lexicon_features
 
 
 class _FoldedNgrams:

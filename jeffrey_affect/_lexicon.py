@@ -1,7 +1,10 @@
 """Route 3: a regex lexicon for chat turns, the classifier of last resort (it needs no model)."""
 
 import re
+from collections.abc import Sequence
 from typing import cast
+
+import numpy as np
 
 from jeffrey_affect._labels import EMOTIONS, Emotion
 
@@ -418,6 +421,13 @@ def lexicon_scores(text: str) -> dict[Emotion, float]:
     _apply_intensity(text, weights)
     total = sum(weights.values()) + _SMOOTHING * len(EMOTIONS)
     return {label: (weights[label] + _SMOOTHING) / total for label in EMOTIONS}
+
+
+def lexicon_features(texts: Sequence[str]) -> np.ndarray:
+    """The eight scores per text in ``EMOTIONS`` order: the regex route's answer, and features the
+    head weighs as chat cues it has learnt."""
+    rows = [lexicon_scores(t) for t in texts]
+    return np.asarray([[row[e] for e in EMOTIONS] for row in rows], dtype=np.float64)
 
 
 def _normalise(text: str) -> str:

@@ -13,8 +13,8 @@ from jeffrey_affect._config import AffectConfig
 from jeffrey_affect._data import goemotions_hashes, load_chat_set, load_split
 from jeffrey_affect._encoder import Encoder
 from jeffrey_affect._eval import evaluate, figures, router_probabilities
-from jeffrey_affect._head import lexicon_features
 from jeffrey_affect._labels import EMOTIONS
+from jeffrey_affect._lexicon import lexicon_features
 
 CHAT_SETS_DIR = Path(__file__).resolve().parent.parent / "tests" / "data"
 """The chat evaluation sets, in a checkout; an installed package is given them with --chat-set."""
