@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 from cachetools import LRUCache
-from scipy.special import softmax
 
 from jeffrey_affect._artifacts import (
     Artifacts,
@@ -204,7 +203,7 @@ class AffectClassifier:
         shifted = np.asarray(logits, dtype=np.float64) + self.prior_shift
         if shifted.shape != (len(texts), len(EMOTIONS)) or not np.isfinite(shifted).all():
             raise ValueError(f"{route} produced unusable scores of shape {shifted.shape}")
-        scores = softmax(shifted, axis=1)
+        scores = softmax(shifted)
         return {
             t: _Outcome(tuple(map(float, row)), route, reason)
             for t, row in zip(texts, scores, strict=True)
@@ -265,6 +264,13 @@ class AffectClassifier:
                     "p95": float(np.percentile(latencies, 95)) if latencies.size else None,
                 },
             }
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise, each row shifted by its maximum first so that ``exp`` cannot overflow."""
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    scores: np.ndarray = shifted / shifted.sum(axis=1, keepdims=True)
+    return scores
 
 
 def _lexicon_tuple(text: str) -> tuple[float, ...]:

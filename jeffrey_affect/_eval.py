@@ -4,10 +4,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.special import softmax
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
-from jeffrey_affect._classifier import AffectClassifier
+from jeffrey_affect._classifier import AffectClassifier, softmax
 from jeffrey_affect._embedding_cache import cached_embeddings
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._lexicon import lexicon_features
@@ -63,9 +62,9 @@ def route_probabilities(
     embeddings = cached_embeddings(clf.encoder, texts, cache_dir)
     shift = clf.prior_shift
     if clf.artifacts.head is not None:
-        out["linear_head"] = softmax(clf.artifacts.head.logits(texts, embeddings) + shift, axis=1)
+        out["linear_head"] = softmax(clf.artifacts.head.logits(texts, embeddings) + shift)
     if clf.artifacts.prototypes is not None:
-        out["prototypes"] = softmax(clf.artifacts.prototypes.logits(embeddings) + shift, axis=1)
+        out["prototypes"] = softmax(clf.artifacts.prototypes.logits(embeddings) + shift)
     out["regex"] = lexicon_features(texts)
     out["router"] = router_probabilities(clf, texts)
     return out
