@@ -1,21 +1,25 @@
 """Trained artifacts on disk, and the guards that keep a mismatched encoder away from them."""
 
 import hashlib
+import io
 import json
 import logging
+import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import joblib
+import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from jeffrey_affect._encoder import Encoder, adapter_digest
-from jeffrey_affect._head import LinearHead
+from jeffrey_affect._head import HeadSpec, LinearHead
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._prototypes import Prototypes
 
-HEAD_FILE = "linear_head.joblib"
+HEAD_ARRAYS_FILE = "linear_head.npz"
+HEAD_SPEC_FILE = "linear_head.json"
 ADAPTER_DIR = "encoder_adapter"
 """peft's ``adapter_config.json`` and ``adapter_model.safetensors`` for the encoder."""
 PROTOTYPES_FILE = "prototypes.npz"
@@ -44,6 +48,8 @@ class Manifest(BaseModel):
     ``mapping`` and ``xed_mapping`` say which corpus labels became each of ours.
     ``train_class_counts`` are GoEmotions train's: the prior the calibrated head reports under
     ``class_prior="train"``. ``source_counts`` are the items fitted from each corpus.
+    ``file_sha256`` holds each head and prototypes file's sha256, checked before it is parsed; the
+    hash leaves it out, as it covers what made the artifacts, not their bytes.
     """
 
     encoder: EncoderInfo
@@ -55,10 +61,11 @@ class Manifest(BaseModel):
     hyperparameters: dict[str, Any]
     data_sha256: dict[str, str]
     versions: dict[str, str]
+    file_sha256: dict[str, str] = {}
     config_hash: str = ""
 
     def compute_hash(self) -> str:
-        body = self.model_dump(exclude={"config_hash"})
+        body = self.model_dump(exclude={"config_hash", "file_sha256"})
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -127,8 +134,84 @@ def artifact_adapter(directory: Path, encoder_model: str) -> Path | None:
     return adapter
 
 
+class ArtifactError(Exception):
+    """Why an artifact file cannot serve, naming the file."""
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
+    """A compressed ``.npz`` whose bytes depend on the arrays alone: ``np.savez`` stamps each
+    member with the current time, so the same fit would write different files."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in sorted(arrays):
+            member = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(member, "w", force_zip64=True) as out:
+                np.lib.format.write_array(out, np.asarray(arrays[name]), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _verified(directory: Path, name: str, manifest: Manifest) -> bytes:
+    """The file's bytes, if they hash to what the manifest records: checked before parsing."""
+    expected = manifest.file_sha256.get(name)
+    if expected is None:
+        raise ArtifactError(
+            f"{name} has no sha256 in {MANIFEST_FILE}: retrain with `jeffrey-affect train`"
+        )
+    try:
+        data = (directory / name).read_bytes()
+    except FileNotFoundError:
+        raise ArtifactError(f"{name} is missing") from None
+    except OSError as exc:
+        raise ArtifactError(f"{name} unreadable: {type(exc).__name__}") from None
+    if _sha256(data) != expected:
+        raise ArtifactError(f"{name} does not match its sha256 in {MANIFEST_FILE}")
+    return data
+
+
+def _arrays(directory: Path, name: str, manifest: Manifest) -> dict[str, np.ndarray]:
+    """The arrays of a verified ``.npz``; an object array is refused, never unpickled."""
+    data = _verified(directory, name, manifest)
+    try:
+        loaded = np.load(io.BytesIO(data), allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise TypeError(f"holds a {type(loaded).__name__}, not an npz archive")
+        with loaded:
+            return {key: loaded[key] for key in loaded.files}
+    except Exception as exc:  # zip and numpy errors of many kinds
+        raise ArtifactError(f"{name} unreadable: {type(exc).__name__}: {exc}") from None
+
+
+def _head(directory: Path, manifest: Manifest) -> LinearHead:
+    arrays = _arrays(directory, HEAD_ARRAYS_FILE, manifest)
+    try:
+        spec = HeadSpec.model_validate_json(_verified(directory, HEAD_SPEC_FILE, manifest))
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(map(str, error["loc"]))
+        detail = f"{where}: {error['msg']}" if where else error["msg"]
+        raise ArtifactError(f"{HEAD_SPEC_FILE} unreadable: {detail}") from None
+    try:
+        return LinearHead(arrays, spec)
+    except Exception as exc:  # shapes, dtypes, vocabularies
+        raise ArtifactError(f"{HEAD_ARRAYS_FILE} does not fit {HEAD_SPEC_FILE}: {exc}") from None
+
+
+def _prototypes(directory: Path, manifest: Manifest) -> Prototypes:
+    arrays = _arrays(directory, PROTOTYPES_FILE, manifest)
+    try:
+        return Prototypes.from_arrays(arrays)
+    except Exception as exc:  # a missing or misshapen array
+        raise ArtifactError(f"{PROTOTYPES_FILE} unreadable: {type(exc).__name__}: {exc}") from None
+
+
 def load_artifacts(directory: Path, encoder: Encoder) -> Artifacts:
-    """Load what can; a missing, corrupt or mismatched file becomes a reason, not a crash."""
+    """Load what can; a missing, altered, corrupt or mismatched file becomes a reason, not a
+    crash. Nothing is unpickled: a hostile file can at worst be refused."""
     try:
         manifest = Manifest.model_validate_json((directory / MANIFEST_FILE).read_bytes())
     except (OSError, ValidationError, ValueError) as exc:
@@ -143,24 +226,40 @@ def load_artifacts(directory: Path, encoder: Encoder) -> Artifacts:
     head: LinearHead | None = None
     head_problem: str | None
     try:
-        loaded = joblib.load(directory / HEAD_FILE)
-        if not isinstance(loaded, LinearHead):
-            raise TypeError(f"holds a {type(loaded).__name__}, not a LinearHead")
-        head_problem = encoder_problem(manifest, encoder, loaded.dimension_)
+        loaded = _head(directory, manifest)
+        head_problem = encoder_problem(manifest, encoder, loaded.dimension)
         head = None if head_problem else loaded
-    except Exception as exc:  # a corrupt pickle can raise nearly anything
-        head_problem = f"{HEAD_FILE} unreadable: {type(exc).__name__}: {exc}"[:200]
+    except ArtifactError as exc:
+        head_problem = str(exc)[:200]
 
     prototypes: Prototypes | None = None
     prototypes_problem: str | None
     try:
-        loaded_prototypes = Prototypes.load(directory / PROTOTYPES_FILE)
+        loaded_prototypes = _prototypes(directory, manifest)
         prototypes_problem = encoder_problem(manifest, encoder, loaded_prototypes.dimension)
         prototypes = None if prototypes_problem else loaded_prototypes
-    except Exception as exc:  # zip and numpy errors of many kinds
-        prototypes_problem = f"{PROTOTYPES_FILE} unreadable: {type(exc).__name__}: {exc}"[:200]
+    except ArtifactError as exc:
+        prototypes_problem = str(exc)[:200]
 
     for problem in (head_problem, prototypes_problem):
         if problem:
             logger.warning("%s (in %s)", problem, directory)
     return Artifacts(manifest, head, prototypes, head_problem, prototypes_problem)
+
+
+def write_artifacts(
+    directory: Path, head: LinearHead, prototypes: Prototypes, manifest: Manifest
+) -> None:
+    """Write the head, the prototypes and the manifest, which records each file's sha256; the
+    same fit writes the same bytes."""
+    spec = head.spec.model_dump(mode="json")
+    files = {
+        HEAD_ARRAYS_FILE: npz_bytes(head.arrays),
+        HEAD_SPEC_FILE: json.dumps(spec, sort_keys=True, separators=(",", ":")).encode(),
+        PROTOTYPES_FILE: npz_bytes(prototypes.arrays()),
+    }
+    manifest.file_sha256 = {name: _sha256(data) for name, data in files.items()}
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (directory / name).write_bytes(data)
+    (directory / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2) + "\n")

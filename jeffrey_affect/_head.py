@@ -1,35 +1,124 @@
-"""Route 1: a linear head over the sentence embedding and lexical features, calibrated on dev."""
+"""Route 1 at run time: the linear head's weights and vocabularies, scored with numpy alone.
 
+Fitting it needs scikit-learn and scipy (``_fit.py``); scoring needs neither, so building a
+classifier neither imports them nor unpickles anything.
+"""
+
+import re
 from collections import Counter
-from collections.abc import Callable, Sequence
-from functools import cached_property
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from itertools import pairwise
+from typing import Any, Literal
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import minimize
-from scipy.special import log_softmax
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._lexicon import lexicon_features
+
+ANALYZERS: dict[str, dict[str, Any]] = {
+    "words": {
+        "analyzer": "word",
+        "lowercase": True,
+        "token_pattern": r"(?u)\b\w\w+\b",
+        "ngram_range": [1, 2],
+        "sublinear_tf": True,
+        "use_idf": True,
+        "norm": "l2",
+    },
+    "chars": {
+        "analyzer": "char_wb",
+        "lowercase": True,
+        "ngram_range": [2, 5],
+        "sublinear_tf": True,
+        "use_idf": True,
+        "norm": "l2",
+    },
+}
+"""scikit-learn's TfidfVectorizer settings that training fits with and this module implements;
+a head file that asks for others is refused."""
+
+_TOKEN_RE = re.compile(ANALYZERS["words"]["token_pattern"])
+_CHAR_NGRAM_RES = [
+    re.compile(rf"(?=(.[^ ]{{{n - 2}}}.))")
+    for n in range(ANALYZERS["chars"]["ngram_range"][0], ANALYZERS["chars"]["ngram_range"][1] + 1)
+]
+
+
+def word_ngrams(text: str) -> list[str]:
+    """scikit-learn's word analyzer for ``ANALYZERS["words"]``: the tokens, then adjacent pairs."""
+    tokens: list[str] = _TOKEN_RE.findall(text.lower())
+    return tokens + list(map(" ".join, pairwise(tokens)))
+
+
+def char_wb_ngrams(text: str) -> list[str]:
+    """scikit-learn's char_wb analyzer for ``ANALYZERS["chars"]``, in another order: the 2- to
+    5-grams of each word padded with a space, a padded word whole when it is that short.
+
+    Joined by single spaces, the padded words share their pads, and the n-grams inside one word
+    are exactly those with no space strictly inside; a lookahead regex finds them all, overlapping,
+    in one call per n instead of a Python step per n-gram.
+    """
+    words = text.lower().split()
+    if not words:
+        return []
+    padded = f" {' '.join(words)} "
+    ngrams: list[str] = []
+    for pattern in _CHAR_NGRAM_RES:
+        ngrams += pattern.findall(padded)
+    return ngrams
+
+
+class Vocabularies(BaseModel):
+    """Each TF-IDF block's terms in feature order: a term's index is its row in the weights."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    words: list[str]
+    chars: list[str]
+
+
+class HeadSpec(BaseModel):
+    """``linear_head.json``: what the arrays in ``linear_head.npz`` need besides numbers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: Literal[1]
+    dimension: int = Field(gt=0)
+    temperature: float = Field(gt=0, allow_inf_nan=False)
+    analyzers: dict[str, dict[str, Any]]
+    vocabularies: Vocabularies
+
+    @field_validator("analyzers")
+    @classmethod
+    def _implemented(cls, analyzers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        if analyzers != ANALYZERS:
+            raise ValueError(
+                "these n-gram settings are not the ones this version implements: retrain the "
+                "artifacts with `jeffrey-affect train` or install the version that made them"
+            )
+        return analyzers
 
 
 class _FoldedNgrams:
-    """One fitted TF-IDF vectorizer folded into its slice of the head's weights.
+    """One TF-IDF block folded into its slice of the head's weights.
 
-    sklearn's ``transform`` builds sparse matrices per call, which costs more than the encoder's
-    margin on one turn. This keeps sklearn's analyzer, vocabulary and idf and does the rest
-    (sublinear tf, idf, l2 norm, dot with the weights) on the few n-grams a turn has; tests hold it
-    equal to ``transform`` followed by the weights.
+    Sparse matrices cost more than the encoder's margin on one turn: this does sublinear tf, idf,
+    l2 norm and the dot with the weights on the few n-grams a turn has.
     """
 
-    def __init__(self, vectorizer: TfidfVectorizer, weights: np.ndarray) -> None:
-        if not (vectorizer.sublinear_tf and vectorizer.use_idf and vectorizer.norm == "l2"):
-            raise ValueError("folding expects sublinear_tf, use_idf and l2 norm")
-        self.analyze: Callable[[str], list[str]] = vectorizer.build_analyzer()
-        self.vocabulary: dict[str, int] = vectorizer.vocabulary_
-        self.idf: np.ndarray = vectorizer.idf_
+    def __init__(
+        self,
+        analyze: Callable[[str], list[str]],
+        terms: Sequence[str],
+        idf: np.ndarray,
+        weights: np.ndarray,
+    ) -> None:
+        self.analyze = analyze
+        self.vocabulary = {term: i for i, term in enumerate(terms)}
+        if len(self.vocabulary) != len(terms):
+            raise ValueError("a vocabulary lists a term twice")
+        self.idf = idf
         self.weights = np.ascontiguousarray(weights)  # (n_features, n_classes)
 
     def __call__(self, text: str) -> np.ndarray:
@@ -48,115 +137,53 @@ class LinearHead:
     """Logistic regression on the embedding, TF-IDF word and character n-grams and lexicon scores.
 
     A small encoder blurs the cues that carry emotion in chat ("ugh", "wtf", "ew", "!!!"); the
-    lexical features keep them, and staying linear keeps the head fast and explainable. Classes are
-    weighted to balance, so the rare ones (fear, disgust) shape the boundaries; a temperature and
-    per-class biases fitted on dev then make softmax(logits) a calibrated probability under the
-    training prior again, from which ``class_prior`` moves it.
+    lexical features keep them, and staying linear keeps the head fast and explainable. Each
+    block's weights arrive with its feature scale folded in; ``logits`` divides by the calibrated
+    temperature and adds the per-class biases, so softmax(logits) is a calibrated probability under
+    the training prior, from which ``class_prior`` moves it.
     """
 
-    def __init__(
-        self,
-        *,
-        C: float = 2.0,
-        embedding_weight: float = 2.0,
-        word_features: int = 20000,
-        char_features: int = 50000,
-        lexicon_weight: float = 3.0,
-        random_state: int = 42,
-    ) -> None:
-        self.C = C
-        self.embedding_weight = embedding_weight
-        self.word_features = word_features
-        self.char_features = char_features
-        self.lexicon_weight = lexicon_weight
-        self.random_state = random_state
+    def __init__(self, arrays: Mapping[str, np.ndarray], spec: HeadSpec) -> None:
+        words, chars = spec.vocabularies.words, spec.vocabularies.chars
+        classes = len(EMOTIONS)
+        shapes = {
+            "embedding_weights": (spec.dimension, classes),
+            "word_weights": (len(words), classes),
+            "word_idf": (len(words),),
+            "char_weights": (len(chars), classes),
+            "char_idf": (len(chars),),
+            "lexicon_weights": (classes, classes),
+            "intercept": (classes,),
+            "bias": (classes,),
+        }
+        if missing := [name for name in shapes if name not in arrays]:
+            raise ValueError(f"arrays {missing} are missing")
+        self.arrays = {name: np.asarray(arrays[name], dtype=np.float64) for name in shapes}
+        self.spec = spec
+        for name, shape in shapes.items():
+            if self.arrays[name].shape != shape:
+                raise ValueError(f"{name} has shape {self.arrays[name].shape}, expected {shape}")
+            if not np.isfinite(self.arrays[name]).all():
+                raise ValueError(f"{name} holds non-finite values")
+        a = self.arrays
+        self._words = _FoldedNgrams(word_ngrams, words, a["word_idf"], a["word_weights"])
+        self._chars = _FoldedNgrams(char_wb_ngrams, chars, a["char_idf"], a["char_weights"])
 
-    def _features(self, texts: Sequence[str], embeddings: np.ndarray) -> sparse.csr_matrix:
-        return sparse.hstack(
-            [
-                sparse.csr_matrix(embeddings * self.embedding_weight),
-                self.words_.transform(texts),
-                self.chars_.transform(texts),
-                sparse.csr_matrix(lexicon_features(texts) * self.lexicon_weight),
-            ],
-            format="csr",
-        )
-
-    def fit(
-        self,
-        texts: Sequence[str],
-        embeddings: np.ndarray,
-        labels: np.ndarray,
-        sample_weight: np.ndarray | None = None,
-    ) -> "LinearHead":
-        """``sample_weight`` weighs each corpus against the others, on top of class balance."""
-        self.words_ = TfidfVectorizer(
-            ngram_range=(1, 2), min_df=2, max_features=self.word_features, sublinear_tf=True
-        ).fit(texts)
-        self.chars_ = TfidfVectorizer(
-            analyzer="char_wb",
-            ngram_range=(2, 5),
-            min_df=3,
-            max_features=self.char_features,
-            sublinear_tf=True,
-        ).fit(texts)
-        vars(self).pop("_folded", None)  # folded from the previous fit's weights
-        self.model_ = LogisticRegression(
-            C=self.C, max_iter=3000, class_weight="balanced", random_state=self.random_state
-        ).fit(self._features(texts, embeddings), labels, sample_weight=sample_weight)
-        self.temperature_ = 1.0
-        self.bias_ = np.zeros(len(self.model_.classes_))
-        self.dimension_ = embeddings.shape[1]
-        return self
-
-    def calibrate(
-        self, texts: Sequence[str], embeddings: np.ndarray, labels: np.ndarray
-    ) -> "LinearHead":
-        """Fit the temperature and biases that minimise negative log-likelihood on held-out data."""
-        raw = self.model_.decision_function(self._features(texts, embeddings))
-        rows = np.arange(len(labels))
-
-        def nll(params: np.ndarray) -> float:
-            logits = raw / params[0] + params[1:]
-            return float(-log_softmax(logits, axis=1)[rows, labels].mean())
-
-        start = np.r_[1.0, np.zeros(raw.shape[1])]
-        bounds = [(0.05, 20.0)] + [(None, None)] * raw.shape[1]
-        fitted = minimize(nll, start, bounds=bounds, method="L-BFGS-B").x
-        self.temperature_ = float(fitted[0])
-        self.bias_ = fitted[1:] - fitted[1:].mean()
-        return self
-
-    def __getstate__(self) -> dict[str, Any]:
-        """``_folded`` is derived from the fitted parts: rebuilt on first use, never pickled."""
-        return {k: v for k, v in vars(self).items() if k != "_folded"}
-
-    @cached_property
-    def _folded(self) -> tuple[np.ndarray, _FoldedNgrams, _FoldedNgrams, np.ndarray]:
-        """The weights split per feature block, each block's scale folded in."""
-        coef = self.model_.coef_.T
-        words_end = self.dimension_ + len(self.words_.vocabulary_)
-        chars_end = words_end + len(self.chars_.vocabulary_)
-        return (
-            coef[: self.dimension_] * self.embedding_weight,
-            _FoldedNgrams(self.words_, coef[self.dimension_ : words_end]),
-            _FoldedNgrams(self.chars_, coef[words_end:chars_end]),
-            coef[chars_end:] * self.lexicon_weight,
-        )
+    @property
+    def dimension(self) -> int:
+        return self.spec.dimension
 
     def logits(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
-        """The same linear map as ``decision_function`` on ``_features``, without the sparse
-        matrices: on one turn they cost more than the arithmetic."""
-        if embeddings.shape[1] != self.dimension_:
+        if embeddings.shape[1] != self.dimension:
             raise ValueError(
-                f"embedding dimension {embeddings.shape[1]} != head's {self.dimension_}"
+                f"embedding dimension {embeddings.shape[1]} != head's {self.dimension}"
             )
-        embedding_weights, words, chars, lexicon_weights = self._folded
+        a = self.arrays
         raw: np.ndarray = (
-            embeddings.astype(np.float64) @ embedding_weights
-            + lexicon_features(texts) @ lexicon_weights
-            + np.asarray([words(t) + chars(t) for t in texts]).reshape(len(texts), -1)
-            + self.model_.intercept_
+            embeddings.astype(np.float64) @ a["embedding_weights"]
+            + lexicon_features(texts) @ a["lexicon_weights"]
+            + np.asarray([self._words(t) + self._chars(t) for t in texts]).reshape(len(texts), -1)
+            + a["intercept"]
         )
-        logits: np.ndarray = raw / self.temperature_ + self.bias_
+        logits: np.ndarray = raw / self.spec.temperature + a["bias"]
         return logits

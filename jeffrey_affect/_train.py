@@ -5,16 +5,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 
-from jeffrey_affect._artifacts import (
-    HEAD_FILE,
-    MANIFEST_FILE,
-    PROTOTYPES_FILE,
-    EncoderInfo,
-    Manifest,
-)
+from jeffrey_affect._artifacts import EncoderInfo, Manifest, write_artifacts
 from jeffrey_affect._config import DEFAULT_ENCODER
 from jeffrey_affect._data import (
     CHAT_TRAIN,
@@ -27,9 +20,8 @@ from jeffrey_affect._data import (
 from jeffrey_affect._embedding_cache import cached_embeddings
 from jeffrey_affect._encoder import SentenceTransformerEncoder
 from jeffrey_affect._finetune import finetune_adapter
-from jeffrey_affect._head import LinearHead
+from jeffrey_affect._fit import HeadFit, calibrate_prototypes, fit_prototypes
 from jeffrey_affect._labels import EMOTIONS, GOEMOTIONS_MAPPING, XED_MAPPING
-from jeffrey_affect._prototypes import Prototypes
 
 HYPERPARAMETERS: dict[str, Any] = {
     "encoder_adapter": {
@@ -65,7 +57,6 @@ _VERSIONED = (
     "numpy",
     "scipy",
     "scikit-learn",
-    "joblib",
     "sentence-transformers",
     "transformers",
     "torch",
@@ -103,8 +94,8 @@ def train(
     cache_dir: Path = Path(".cache/embeddings"),
     hyperparameters: dict[str, Any] = HYPERPARAMETERS,
 ) -> Manifest:
-    """Train and write the encoder adapter, ``linear_head.joblib``, ``prototypes.npz`` and
-    ``manifest.json``.
+    """Train and write the encoder adapter, ``linear_head.npz`` and ``.json``, ``prototypes.npz``
+    and ``manifest.json``.
 
     The calibration (temperature, per-class biases) is fitted on GoEmotions dev, so that
     ``class_prior="train"`` means GoEmotions' own prior and ``"uniform"`` moves away from it.
@@ -129,10 +120,13 @@ def train(
     dev_x = cached_embeddings(encoder, goemotions_dev.texts, cache_dir)
     prior_counts = np.bincount(goemotions_train.labels, minlength=len(EMOTIONS))
 
-    head = LinearHead(**hyperparameters["head"]).fit(texts, embeddings, labels, sample_weight)
-    head.calibrate(goemotions_dev.texts, dev_x, goemotions_dev.labels)
-    prototypes = Prototypes.fit(embeddings, labels, len(EMOTIONS), prior_counts)
-    prototypes.calibrate(dev_x, goemotions_dev.labels)
+    fit = HeadFit(**hyperparameters["head"]).fit(texts, embeddings, labels, sample_weight)
+    fit.calibrate(goemotions_dev.texts, dev_x, goemotions_dev.labels)
+    prototypes = calibrate_prototypes(
+        fit_prototypes(embeddings, labels, len(EMOTIONS), prior_counts),
+        dev_x,
+        goemotions_dev.labels,
+    )
 
     manifest = Manifest(
         encoder=EncoderInfo(
@@ -149,17 +143,13 @@ def train(
         source_counts={name: len(train.texts) for name, train in fitted.items()},
         hyperparameters=hyperparameters
         | {
-            "head_temperature": head.temperature_,
-            "head_bias": head.bias_.tolist(),
+            "head_temperature": fit.temperature_,
+            "head_bias": fit.bias_.tolist(),
             "prototypes_temperature": prototypes.temperature,
         },
         data_sha256=data_hashes(goemotions, xed, chat),
         versions=_versions(),
     )
     manifest.config_hash = manifest.compute_hash()
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    joblib.dump(head, out_dir / HEAD_FILE, compress=3)
-    prototypes.save(out_dir / PROTOTYPES_FILE)
-    (out_dir / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2) + "\n")
+    write_artifacts(out_dir, fit.head(), prototypes, manifest)
     return manifest

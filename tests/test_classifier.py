@@ -3,25 +3,13 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from jeffrey_affect import EMOTIONS, AffectClassifier, AffectConfig, AffectResult
-from jeffrey_affect._artifacts import HEAD_FILE, bundled_artifacts_dir
 from jeffrey_affect._classifier import ENCODE_CHUNK
-from jeffrey_affect._head import LinearHead
 
 Make = Callable[..., AffectClassifier]
-
-
-@pytest.fixture(scope="module")
-def bundled_head() -> LinearHead:
-    head = joblib.load(bundled_artifacts_dir() / HEAD_FILE)
-    assert isinstance(head, LinearHead)
-    return head
 
 
 class CountingEncoder:
@@ -205,27 +193,3 @@ def test_encoder_without_the_protocol_is_rejected() -> None:
 def test_results_are_json_serialisable(make_classifier: Make) -> None:
     r = make_classifier().classify("wow!")
     assert AffectResult.model_validate(json.loads(r.model_dump_json())) == r
-
-
-def test_head_logits_are_the_calibrated_decision_function(make_classifier: Make, encoder) -> None:
-    head = make_classifier().artifacts.head
-    texts = ["so happy for you!", "this is broken AGAIN", "hm", "", "zzqx", "ÉCOLE straße 😡😡"]
-    assert_logits_match_sklearn(head, texts, encoder.encode(texts))
-
-
-@settings(max_examples=150, deadline=None)
-@given(texts=st.lists(st.text(max_size=300), min_size=1, max_size=4))
-def test_folded_head_equals_sklearn_transform_on_any_text(
-    texts: list[str], bundled_head: LinearHead
-) -> None:
-    """The fast path must be the sklearn features times the weights, n-gram for n-gram."""
-    embeddings = np.random.default_rng(len(texts)).normal(size=(len(texts), 384))
-    assert_logits_match_sklearn(bundled_head, texts, embeddings)
-
-
-def assert_logits_match_sklearn(head: LinearHead, texts: list[str], embeddings: np.ndarray) -> None:
-    expected = (
-        head.model_.decision_function(head._features(texts, embeddings)) / head.temperature_
-        + head.bias_
-    )
-    np.testing.assert_allclose(head.logits(texts, embeddings), expected, rtol=1e-10, atol=1e-12)

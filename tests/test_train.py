@@ -1,5 +1,6 @@
 """Training on a slice of GoEmotions: reproducible, guarded, and readable by the classifier."""
 
+import io
 import json
 import shutil
 from collections.abc import Callable
@@ -10,10 +11,19 @@ import numpy as np
 import pytest
 
 from jeffrey_affect import EMOTIONS, AffectClassifier, AffectConfig
-from jeffrey_affect._artifacts import ADAPTER_DIR, MANIFEST_FILE, Manifest
+from jeffrey_affect._artifacts import (
+    ADAPTER_DIR,
+    HEAD_ARRAYS_FILE,
+    HEAD_SPEC_FILE,
+    MANIFEST_FILE,
+    PROTOTYPES_FILE,
+    Manifest,
+    npz_bytes,
+)
 from jeffrey_affect._config import DEFAULT_ENCODER
 from jeffrey_affect._data import CHAT_TRAIN, data_hashes, load_split
 from jeffrey_affect._encoder import adapter_digest
+from jeffrey_affect._fit import calibrate_prototypes, fit_prototypes
 from jeffrey_affect._prototypes import Prototypes
 from jeffrey_affect._train import HYPERPARAMETERS, train
 from jeffrey_affect.cli import main
@@ -84,6 +94,11 @@ def test_training_twice_gives_the_same_hash_and_predictions(
     first = train_small(tmp_path / "a", cache)
     second = train_small(tmp_path / "b", cache)
     assert first.config_hash == second.config_hash == first.compute_hash()
+    files = (HEAD_ARRAYS_FILE, HEAD_SPEC_FILE, PROTOTYPES_FILE)
+    assert sorted(first.file_sha256) == sorted(files)
+    assert first.file_sha256 == second.file_sha256
+    for name in files:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert first.data_sha256 == data_hashes(small_data, small_xed, small_chat)
     assert (first.encoder.name, first.encoder.dimension) == (DEFAULT_ENCODER, 384)
     weights = TINY["source_weight"]
@@ -171,16 +186,15 @@ def test_manifest_hash_covers_every_field(
     )
 
 
-def test_prototypes_round_trip_through_npz(tmp_path: Path) -> None:
+def test_prototypes_round_trip_through_npz() -> None:
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(8), 30)
     embeddings = rng.normal(size=(240, 16)) + np.eye(8, 16)[labels] * 4
-    protos = Prototypes.fit(embeddings, labels, 8).calibrate(embeddings, labels)
+    protos = calibrate_prototypes(fit_prototypes(embeddings, labels, 8), embeddings, labels)
     assert (protos.logits(embeddings).argmax(axis=1) == labels).mean() > 0.9
-    protos.save(tmp_path / "p.npz")
-    np.testing.assert_allclose(
-        Prototypes.load(tmp_path / "p.npz").logits(embeddings), protos.logits(embeddings)
-    )
+    with np.load(io.BytesIO(npz_bytes(protos.arrays())), allow_pickle=False) as npz:
+        loaded = Prototypes.from_arrays({key: npz[key] for key in npz.files})
+    np.testing.assert_array_equal(loaded.logits(embeddings), protos.logits(embeddings))
 
 
 def test_cli_eval_prints_every_route(small_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
