@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from jeffrey_affect._artifacts import bundled_artifacts_dir
 from jeffrey_affect._labels import EMOTIONS, GOEMOTIONS_MAPPING, XED_MAPPING
@@ -117,6 +116,8 @@ def load_chat_train(path: Path = CHAT_TRAIN) -> tuple[Split, Split]:
 
 
 def _held_out(texts: list[str], labels: list[int]) -> tuple[Split, Split]:
+    from sklearn.model_selection import train_test_split  # here: the CLI need not load sklearn
+
     train_x, dev_x, train_y, dev_y = train_test_split(
         texts, labels, test_size=DEV_FRACTION, random_state=SPLIT_SEED, stratify=labels
     )
