@@ -15,7 +15,7 @@ import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from jeffrey_affect._redact import redact
+from jeffrey_affect._redact import MARGIN, redact
 from jeffrey_affect._result import AffectResult
 
 _DAY_FILE = re.compile(r"predictions_(\d{4}-\d{2}-\d{2})\.jsonl(\.gz)?")
@@ -63,10 +63,27 @@ class PredictionLog:
     def line(self, result: AffectResult, text: str, now: datetime) -> str:
         record = {
             "timestamp": now.isoformat(),
-            "text": redact(text)[: self.text_chars] if self.text_chars else "",
+            "text": self._logged_text(text),
             **result.model_dump(include=_LOGGED_FIELDS),
         }
         return json.dumps(record, ensure_ascii=False) + "\n"
+
+    def _logged_text(self, text: str) -> str:
+        """The redacted text cut to ``text_chars``, redacting only the window that can reach it.
+
+        The window is ``text_chars + 2 * MARGIN`` characters. Where it cuts the text, a PII cut
+        short can survive only in its last MARGIN characters (after redaction, at most as many),
+        so those are left out; the other MARGIN make room for replacements, shorter than what they
+        replace, to pull text forward. The result is a prefix of the whole text's redaction, all
+        of its first ``text_chars`` unless replacements shortened the window by more than MARGIN.
+        """
+        if not self.text_chars:
+            return ""
+        window = text[: self.text_chars + 2 * MARGIN]
+        redacted = redact(window)
+        if len(window) < len(text):
+            redacted = redacted[: max(len(redacted) - MARGIN, 0)]
+        return redacted[: self.text_chars]
 
     def write(self, result: AffectResult, text: str) -> bool:
         now = datetime.now(UTC)

@@ -1,14 +1,21 @@
 import json
 import os
+import tempfile
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jeffrey_affect import AffectClassifier
+from jeffrey_affect import _log as log_module
+from jeffrey_affect._log import PredictionLog
+from jeffrey_affect._redact import MARGIN, redact
+from tests.results import made_result
+from tests.test_redact import AROUND, PHONES, cards, ibans
 
 Make = Callable[..., AffectClassifier]
 FIELDS = {
@@ -24,6 +31,9 @@ FIELDS = {
     "model_version",
     "class_prior",
 }
+
+RESULT = made_result("joy")
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
 
 def log_lines(directory: Path) -> list[dict[str, object]]:
@@ -117,3 +127,73 @@ class _Raising:
 def test_log_directory_is_private(make_classifier: Make, tmp_path) -> None:
     make_classifier(log_dir=tmp_path / "private").classify("hi")
     assert os.stat(tmp_path / "private").st_mode & 0o077 == 0
+
+
+FILLER = " and then some more words about the order" * 30  # pushes the text past any window
+STRADDLING = [
+    "alice.smith+orders@example.co.uk",
+    "https://shop.example.com/track?id=12345",
+    "GB82 WEST 1234 5698 7654 32",
+    "4111 1111 1111 1111",
+    "2001:db8:85a3::8a2e:370:7334",
+    "+44 20 7946 0958",
+    "(202) 555-0143",
+    "192.168.100.200",
+]
+
+
+def logged_text(log: PredictionLog, text: str) -> str:
+    return str(json.loads(log.line(RESULT, text, NOW))["text"])
+
+
+@pytest.mark.parametrize("before", ["my details: ", "x" * 18 + " "])
+@pytest.mark.parametrize("pii", STRADDLING)
+def test_pii_across_the_cut_is_redacted(tmp_path: Path, before: str, pii: str) -> None:
+    text = before + pii + FILLER
+    assert len(before) < 20 < len(before + pii)
+    logged = logged_text(PredictionLog(tmp_path, text_chars=20), text)
+    assert logged == redact(text)[:20]
+    assert logged.startswith(before) and logged[len(before)] == "<"
+
+
+def test_the_redactor_sees_only_the_window(
+    make_classifier: Make, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+
+    def recording(text: str) -> str:
+        seen.append(text)
+        return redact(text)
+
+    monkeypatch.setattr(log_module, "redact", recording)
+    turns = ["short turn", "x" * 50 + " 4111 1111 1111 1111" * 50, "word " * 400]
+    clf = make_classifier(log_dir=tmp_path / "logs", encoder_override=_Raising())
+    for turn in turns:
+        clf.classify(turn)
+    window = 50 + 2 * MARGIN
+    assert seen == [turns[0], turns[1][:window], turns[2][:window]]
+
+
+WORDS = st.text(st.characters(categories=("L",)), min_size=1, max_size=12) | AROUND
+PII = cards() | ibans() | PHONES | st.emails() | st.ip_addresses().map(str)
+URLS = st.builds("https://{}/{}".format, st.from_regex(r"[a-z]{1,20}\.com", fullmatch=True), WORDS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(WORDS | PII | URLS, max_size=120),
+    chars=st.integers(min_value=0, max_value=120),
+)
+def test_the_logged_text_is_the_whole_texts_redaction_cut(parts: list[str], chars: int) -> None:
+    """Redacting a window never logs what redacting the whole text would hide, nor misplaces it.
+
+    Only when replacements shorten the window by more than MARGIN is the logged text shorter.
+    """
+    text = " ".join(parts)
+    with tempfile.TemporaryDirectory() as tmp:
+        logged = logged_text(PredictionLog(Path(tmp), chars), text)
+    whole = redact(text)[:chars]
+    assert whole.startswith(logged)
+    window = text[: chars + 2 * MARGIN]
+    if len(window) - len(redact(window)) <= MARGIN:
+        assert logged == whole
