@@ -228,8 +228,8 @@ class AffectClassifier:
         return _Outcome(_lexicon_tuple(text), "regex", reason)
 
     def _result(self, outcome: _Outcome, cache_hit: bool, latency_ms: float) -> AffectResult:
-        top = int(np.argmax(outcome.scores))
-        confidence = outcome.scores[top]
+        confidence = max(outcome.scores)
+        top = outcome.scores.index(confidence)  # the first best, as np.argmax takes
         return AffectResult(
             emotion=EMOTIONS[top],
             confidence=confidence,
@@ -252,9 +252,11 @@ class AffectClassifier:
                 self._routes[r.route] += 1
                 if r.fallback_reason:
                     self._reasons[r.fallback_reason] += 1
-                self._cache_hits += r.cache_hit
+                if r.cache_hit:
+                    self._cache_hits += 1
+                else:
+                    self._cache_misses += 1
                 self._latencies.append(r.latency_ms)
-            self._cache_misses += sum(not r.cache_hit for r in results)
 
     def stats(self) -> dict[str, Any]:
         """In-process counters since construction; latency over the last 10,000 results.

@@ -70,8 +70,8 @@ class PredictionLog:
         self.sweep_failures = 0
         self._lock = threading.Lock()  # one line at a time reaches the file
         self._sweep_lock = threading.Lock()
-        self._writer_lock = threading.Lock()  # guards _writer and dropped
-        self._writer: tuple[threading.Thread, queue.Queue[_Line | None]] | None = None
+        self._writer_lock = threading.Lock()  # guards _writer and dropped; bounds the queue
+        self._writer: tuple[threading.Thread, queue.SimpleQueue[_Line | None]] | None = None
         with contextlib.suppress(OSError):  # counted on the first write instead
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._lifecycle = retention_days is not None or compress_after_days is not None
@@ -113,8 +113,13 @@ class PredictionLog:
             try:
                 if self._writer is None:
                     self._writer = self._start_writer()
-                self._writer[1].put_nowait(line)
-            except (queue.Full, RuntimeError):  # RuntimeError: no thread could start
+            except RuntimeError:  # no thread could start: counted as a full queue is
+                self.dropped += 1
+                return
+            lines = self._writer[1]
+            if lines.qsize() < QUEUE_SIZE:  # callers hold this lock: only the writer changes it
+                lines.put(line)
+            else:
                 self.dropped += 1
 
     def close(self) -> None:
@@ -125,18 +130,19 @@ class PredictionLog:
                 return  # a finalizer that the writer thread happens to run cannot wait for it
             self._writer = None
         thread, lines = writer
-        lines.put(None)  # behind the queued lines; waits for room, which the writer makes
+        lines.put(None)  # behind the queued lines
         thread.join()
 
-    def _start_writer(self) -> tuple[threading.Thread, queue.Queue[_Line | None]]:
-        lines: queue.Queue[_Line | None] = queue.Queue(QUEUE_SIZE)
+    def _start_writer(self) -> tuple[threading.Thread, queue.SimpleQueue[_Line | None]]:
+        # A SimpleQueue is C code end to end: the caller's put never waits on the writer's lock.
+        lines: queue.SimpleQueue[_Line | None] = queue.SimpleQueue()
         thread = threading.Thread(
             target=self._drain, args=(lines,), name="jeffrey-affect-log", daemon=True
         )
         thread.start()
         return thread, lines
 
-    def _drain(self, lines: queue.Queue[_Line | None]) -> None:
+    def _drain(self, lines: queue.SimpleQueue[_Line | None]) -> None:
         while (line := lines.get()) is not None:
             try:
                 self._append(*line)
