@@ -3,10 +3,12 @@
 import asyncio
 import threading
 import time
+import weakref
 from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import numpy as np
 from cachetools import LRUCache
@@ -42,6 +44,8 @@ class AffectClassifier:
     """Classifies user turns into one of ``EMOTIONS`` with a calibrated confidence.
 
     Only model-route outcomes are cached, so a transient encoder fault is retried on the next call.
+    Log lines are written by a background thread: ``close()``, or leaving a ``with`` block, writes
+    out the ones still queued (so does exit, or the classifier being garbage-collected).
     """
 
     def __init__(
@@ -74,6 +78,8 @@ class AffectClassifier:
             if self.config.log_enabled
             else None
         )
+        if self._log is not None:  # the log closes with the classifier, kept alive by neither
+            weakref.finalize(self, self._log.close)
         self._cache: LRUCache[str, _Outcome] = LRUCache(maxsize=max(self.config.cache_size, 1))
         self._cache_lock = threading.Lock()
         self._encode_lock = threading.Lock()  # tokenizers are not safe for concurrent use
@@ -82,12 +88,30 @@ class AffectClassifier:
         self._reasons: Counter[str] = Counter()
         self._cache_hits = 0
         self._cache_misses = 0
-        self._logged = 0
         self._latencies: deque[float] = deque(maxlen=10_000)
 
     @property
     def model_version(self) -> str:
         return self.artifacts.model_version
+
+    def close(self) -> None:
+        """Write out the queued log lines and stop the log's writer thread; idempotent.
+
+        A later classification starts the writer again.
+        """
+        if self._log is not None:
+            self._log.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def _prior_correction(self) -> np.ndarray:
         """Logit shift from the training prior to the configured one."""
@@ -214,8 +238,8 @@ class AffectClassifier:
         return _Outcome(_lexicon_tuple(text), "regex", reason)
 
     def _result(self, outcome: _Outcome, cache_hit: bool, latency_ms: float) -> AffectResult:
-        top = int(np.argmax(outcome.scores))
-        confidence = outcome.scores[top]
+        confidence = max(outcome.scores)
+        top = outcome.scores.index(confidence)  # the first best, as np.argmax takes
         return AffectResult(
             emotion=EMOTIONS[top],
             confidence=confidence,
@@ -230,23 +254,27 @@ class AffectClassifier:
         )
 
     def _record(self, results: list[AffectResult], texts: list[str]) -> None:
-        logged = (
-            [self._log.write(r, t) for r, t in zip(results, texts, strict=True)]
-            if self._log
-            else []
-        )
+        if self._log is not None:
+            for r, t in zip(results, texts, strict=True):
+                self._log.write(r, t)
         with self._stats_lock:
             for r in results:
                 self._routes[r.route] += 1
                 if r.fallback_reason:
                     self._reasons[r.fallback_reason] += 1
-                self._cache_hits += r.cache_hit
+                if r.cache_hit:
+                    self._cache_hits += 1
+                else:
+                    self._cache_misses += 1
                 self._latencies.append(r.latency_ms)
-            self._cache_misses += sum(not r.cache_hit for r in results)
-            self._logged += sum(logged)
 
     def stats(self) -> dict[str, Any]:
-        """In-process counters since construction; latency over the last 10,000 results."""
+        """In-process counters since construction; latency over the last 10,000 results.
+
+        ``logged`` counts the lines written, ``log_write_failures`` those the disk refused and
+        ``log_dropped`` those that found the writer's queue full. Lines still queued are in none of
+        them: after ``close()``, a logging classifier's ``predictions`` is their sum.
+        """
         with self._stats_lock:
             latencies = np.asarray(self._latencies)
             return {
@@ -255,8 +283,9 @@ class AffectClassifier:
                 "fallback_reasons": dict(self._reasons),
                 "cache_hits": self._cache_hits,
                 "cache_misses": self._cache_misses,
-                "logged": self._logged,
+                "logged": self._log.written if self._log else 0,
                 "log_write_failures": self._log.failures if self._log else 0,
+                "log_dropped": self._log.dropped if self._log else 0,
                 "log_sweep_failures": self._log.sweep_failures if self._log else 0,
                 "latency_ms": {
                     "mean": float(latencies.mean()) if latencies.size else None,

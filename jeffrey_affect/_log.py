@@ -4,36 +4,52 @@ Day-files are gzipped after ``compress_after_days`` and deleted after ``retentio
 from the date in the file name rather than from file times, which copies and backups change.
 """
 
+import atexit
 import contextlib
 import gzip
 import json
 import os
+import queue
 import re
 import shutil
 import tempfile
 import threading
+import weakref
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from jeffrey_affect._redact import redact
+from jeffrey_affect._redact import MARGIN, redact
 from jeffrey_affect._result import AffectResult
 
 _DAY_FILE = re.compile(r"predictions_(\d{4}-\d{2}-\d{2})\.jsonl(\.gz)?")
 
+QUEUE_SIZE = 4096
+"""Lines waiting for the writer thread; a line that finds the queue full is dropped and counted."""
+
+_Line = tuple[datetime, AffectResult, str]
+
 
 class PredictionLog:
-    """Appends to ``<directory>/predictions_YYYY-MM-DD.jsonl``; a failed write is counted.
+    """Appends to ``<directory>/predictions_YYYY-MM-DD.jsonl``; every line is written or counted.
+
+    ``write`` only queues the line: a writer thread, started on the first line, redacts it, makes
+    its JSON and appends it, so classification never waits on the disk. A line that finds the
+    queue full is dropped and counted in ``dropped``; one the disk refuses is counted in
+    ``failures``; ``written`` counts the rest. ``close()`` writes out the queue and stops the
+    thread (a later ``write`` starts another), and it runs at exit for every log still open, so
+    once closed, ``written + failures + dropped`` is the number of lines asked for.
 
     Each line goes out in one ``write`` on an ``O_APPEND`` descriptor under a lock, so lines never
     interleave, across threads or processes. The file is opened per line: a removed or read-only
     directory shows up at once as a counted failure, and logging resumes when it is back. A line
     cut short, by a full disk or by a writer killed before this log was opened, is ended before the
-    next line goes out, so the cut line is the only one lost.
+    next line goes out, so the cut line is the only one lost (a killed process also loses the
+    lines still queued).
 
     A file is swept once its date is more than N days before today, so the file swept was last
     written at least a day ago, whatever N >= 1. The sweep runs at construction and, in a thread so
-    that no classification waits on gzip, on the first write of each UTC day; its failures are
-    counted in ``sweep_failures``, never raised.
+    that no line waits on gzip, on the first line of each UTC day; its failures are counted in
+    ``sweep_failures``, never raised.
     """
 
     def __init__(
@@ -48,10 +64,14 @@ class PredictionLog:
         self.text_chars = text_chars
         self.retention_days = retention_days
         self.compress_after_days = compress_after_days
+        self.written = 0
         self.failures = 0
+        self.dropped = 0
         self.sweep_failures = 0
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one line at a time reaches the file
         self._sweep_lock = threading.Lock()
+        self._writer_lock = threading.Lock()  # guards _writer and dropped; bounds the queue
+        self._writer: tuple[threading.Thread, queue.SimpleQueue[_Line | None]] | None = None
         with contextlib.suppress(OSError):  # counted on the first write instead
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._lifecycle = retention_days is not None or compress_after_days is not None
@@ -59,17 +79,78 @@ class PredictionLog:
         today_file = self._day_file(self._today)
         self._cut = today_file if _ends_mid_line(today_file) else None
         self.sweep(self._today)
+        _LOGS.add(self)
 
     def line(self, result: AffectResult, text: str, now: datetime) -> str:
         record = {
             "timestamp": now.isoformat(),
-            "text": redact(text)[: self.text_chars] if self.text_chars else "",
+            "text": self._logged_text(text),
             **result.model_dump(include=_LOGGED_FIELDS),
         }
         return json.dumps(record, ensure_ascii=False) + "\n"
 
-    def write(self, result: AffectResult, text: str) -> bool:
-        now = datetime.now(UTC)
+    def _logged_text(self, text: str) -> str:
+        """The redacted text cut to ``text_chars``, redacting only the window that can reach it.
+
+        The window is ``text_chars + 2 * MARGIN`` characters. Where it cuts the text, a PII cut
+        short can survive only in its last MARGIN characters (after redaction, at most as many),
+        so those are left out; the other MARGIN make room for replacements, shorter than what they
+        replace, to pull text forward. The result is a prefix of the whole text's redaction, all
+        of its first ``text_chars`` unless replacements shortened the window by more than MARGIN.
+        """
+        if not self.text_chars:
+            return ""
+        window = text[: self.text_chars + 2 * MARGIN]
+        redacted = redact(window)
+        if len(window) < len(text):
+            redacted = redacted[: max(len(redacted) - MARGIN, 0)]
+        return redacted[: self.text_chars]
+
+    def write(self, result: AffectResult, text: str) -> None:
+        """Queue one line for the writer thread, never waiting: a full queue drops it, counted."""
+        line = (datetime.now(UTC), result, text)
+        with self._writer_lock:
+            try:
+                if self._writer is None:
+                    self._writer = self._start_writer()
+            except RuntimeError:  # no thread could start: counted as a full queue is
+                self.dropped += 1
+                return
+            lines = self._writer[1]
+            if lines.qsize() < QUEUE_SIZE:  # callers hold this lock: only the writer changes it
+                lines.put(line)
+            else:
+                self.dropped += 1
+
+    def close(self) -> None:
+        """Write every queued line, then stop the writer thread; idempotent."""
+        with self._writer_lock:
+            writer = self._writer
+            if writer is None or writer[0] is threading.current_thread():
+                return  # a finalizer that the writer thread happens to run cannot wait for it
+            self._writer = None
+        thread, lines = writer
+        lines.put(None)  # behind the queued lines
+        thread.join()
+
+    def _start_writer(self) -> tuple[threading.Thread, queue.SimpleQueue[_Line | None]]:
+        # A SimpleQueue is C code end to end: the caller's put never waits on the writer's lock.
+        lines: queue.SimpleQueue[_Line | None] = queue.SimpleQueue()
+        thread = threading.Thread(
+            target=self._drain, args=(lines,), name="jeffrey-affect-log", daemon=True
+        )
+        thread.start()
+        return thread, lines
+
+    def _drain(self, lines: queue.SimpleQueue[_Line | None]) -> None:
+        while (line := lines.get()) is not None:
+            try:
+                self._append(*line)
+            except Exception:  # the writer must live on: close() waits for it
+                with self._lock:
+                    self.failures += 1
+
+    def _append(self, now: datetime, result: AffectResult, text: str) -> None:
         data = self.line(result, text, now).encode("utf-8")
         path = self._day_file(now.date())
         with self._lock:
@@ -83,8 +164,8 @@ class PredictionLog:
                     os.close(fd)
             except OSError:
                 written = 0
-            ok = written == len(data)
-            if ok:
+            if written == len(data):
+                self.written += 1
                 self._cut = None
             else:
                 self.failures += 1
@@ -94,10 +175,13 @@ class PredictionLog:
             if new_day:
                 self._today = now.date()
         if new_day and self._lifecycle:
-            threading.Thread(
+            sweeper = threading.Thread(
                 target=self.sweep, args=(now.date(),), name="jeffrey-affect-log-sweep", daemon=True
-            ).start()
-        return ok
+            )
+            try:
+                sweeper.start()
+            except RuntimeError:  # no thread could start (at exit, or out of threads)
+                self.sweep_failures += 1
 
     def sweep(self, today: date) -> None:
         """Gzip or delete the day-files old enough; one failure does not stop the rest."""
@@ -183,3 +267,14 @@ _LOGGED_FIELDS = {
     "model_version",
     "class_prior",
 }
+
+
+_LOGS: weakref.WeakSet[PredictionLog] = weakref.WeakSet()
+"""Every log alive, for the exit hook; weak, so that it keeps no log, nor its owner, alive."""
+
+
+@atexit.register
+def _close_logs() -> None:
+    """Write out the lines still queued when the interpreter exits."""
+    for log in list(_LOGS):
+        log.close()

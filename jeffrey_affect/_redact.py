@@ -49,6 +49,13 @@ _SECRET = re.compile(
 )
 _JWT = re.compile(r"(?<![\w-])eyJ[\w-]{8,}+\.[\w-]{8,}+\.[\w-]*+", re.ASCII)
 
+MARGIN = 130
+"""Redacting a cut text still catches every PII starting at least MARGIN characters before the cut.
+
+An e-mail is caught once its local part, "@", first label and ".x" are in (64 + 1 + 63 + 2, RFC
+5321), a URL from its first characters, and every other kind is at most 45 characters long.
+"""
+
 _ATEXT = r"[\w.!#$%&'*+/=?^`{|}~-]"  # RFC 5322 local-part characters
 # A local part may not start with the "//" of a scheme URL: "https://bob@host/x" is the URL's.
 _EMAIL = re.compile(rf"(?<!{_ATEXT})(?!(?<=:)//){_ATEXT}+@[\w-]+(?:\.[\w-]+)+")

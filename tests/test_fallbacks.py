@@ -337,5 +337,7 @@ def test_an_encoder_error_message_never_reaches_the_log(make_classifier: Make, t
     text = "email me at alice@example.com or call 202-555-0143"
     clf = make_classifier(encoder_override=QuotingEncoder(), log_dir=logs, log_text_chars=5)
     assert clf.classify(text).fallback_reason == "encoder failed: ValueError"
+    clf.close()
     logged = "".join(p.read_text() for p in logs.glob("*.jsonl"))
+    assert "encoder failed: ValueError" in logged
     assert "alice" not in logged and "555" not in logged

@@ -80,6 +80,7 @@ def test_threads_and_tasks_log_each_of_20000_classifications_once(
     asyncio.run(tasks())
     for t in threads:
         t.join()
+    clf.close()
 
     assert errors == []
     assert len(results) == 20_000
@@ -89,13 +90,16 @@ def test_threads_and_tasks_log_each_of_20000_classifications_once(
     assert all(set(json.loads(line)) == FIELDS for line in lines)
     records = [LogRecord.model_validate_json(line) for line in lines]
     classified = Counter(itertools.chain(*thread_work, *task_work))
-    assert Counter(r.text for r in records) == classified
+    logged = Counter(r.text for r in records)
+    assert logged <= classified  # no line twice, none made up
     stats = clf.stats()
     assert (stats["predictions"], stats["logged"], stats["log_write_failures"]) == (
         20_000,
-        20_000,
+        len(records),
         0,
     )
+    # One line per classification, or a drop that is counted.
+    assert stats["logged"] + stats["log_dropped"] == 20_000
     assert stats["cache_misses"] >= len(classified)
     assert stats["cache_hits"] + stats["cache_misses"] == 20_000
     assert stats["cache_hits"] > 0
@@ -202,13 +206,16 @@ def test_a_log_fault_mid_run_is_counted_and_logging_resumes(
     finally:
         worker.stopping.set()
         worker.join()
+        worker.clf.close()
 
     assert worker.error is None
     for result in worker.results:
         assert_valid(result)
     stats = worker.clf.stats()
     assert stats["predictions"] == len(worker.results)
-    assert stats["logged"] + stats["log_write_failures"] == stats["predictions"]
+    assert stats["logged"] + stats["log_write_failures"] + stats["log_dropped"] == len(
+        worker.results
+    )
     assert stats["log_write_failures"] >= 50
     lines = logged_lines(tmp_path)
     assert len(lines) == stats["logged"]
@@ -236,10 +243,51 @@ def test_a_line_cut_short_is_counted_and_the_next_line_starts_clean(
 ) -> None:
     log = PredictionLog(tmp_path, 50)
     monkeypatch.setattr(log_module, "os", ShortWriteOnce())
-    assert [log.write(RESULT, text) for text in ("cut", "second", "third")] == [False, True, True]
-    assert log.failures == 1
+    for text in ("cut", "second", "third"):
+        log.write(RESULT, text)
+    log.close()
+    assert (log.written, log.failures) == (2, 1)
     report = build_report(tmp_path)
     assert (report.total, report.malformed_lines) == (2, 1)
+
+
+class HangingDisk:
+    """``os`` as ``_log`` sees it, on a disk whose writes hang until released."""
+
+    def __init__(self) -> None:
+        self.writing = threading.Event()
+        self.released = threading.Event()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(os, name)
+
+    def write(self, fd: int, data: bytes) -> int:
+        self.writing.set()
+        assert self.released.wait(PATIENCE_S), "the test never released the disk"
+        return os.write(fd, data)
+
+
+def test_a_full_queue_drops_and_counts_lines_and_never_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disk = HangingDisk()
+    monkeypatch.setattr(log_module, "os", disk)
+    monkeypatch.setattr(log_module, "QUEUE_SIZE", 10)
+    log = PredictionLog(tmp_path, 50)
+    log.write(RESULT, "taken by the writer, which hangs")
+    assert disk.writing.wait(PATIENCE_S)
+
+    caller = threading.Thread(target=lambda: [log.write(RESULT, f"queued {i}") for i in range(25)])
+    caller.start()
+    caller.join(PATIENCE_S)
+    assert not caller.is_alive(), "write() waited for the hanging disk"
+    assert (log.written, log.dropped) == (0, 15)
+
+    disk.released.set()
+    log.close()
+    assert (log.written, log.failures, log.dropped) == (11, 0, 15)
+    texts = [json.loads(line)["text"] for line in logged_lines(tmp_path)]
+    assert texts == ["taken by the writer, which hangs"] + [f"queued {i}" for i in range(10)]
 
 
 _WRITER = """
@@ -282,8 +330,8 @@ def test_a_writer_killed_mid_run_costs_at_most_the_line_it_was_writing(
     report = build_report(directory)
     assert (report.total, report.malformed_lines) == (complete, 1)
 
-    restarted = make_classifier(log_dir=directory)
-    for text in ("back again", "all good now", "thank you"):
-        restarted.classify(text)
+    with make_classifier(log_dir=directory) as restarted:
+        for text in ("back again", "all good now", "thank you"):
+            restarted.classify(text)
     report = build_report(directory)
     assert (report.total, report.malformed_lines) == (complete + 3, 1)

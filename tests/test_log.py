@@ -1,14 +1,24 @@
+import gc
 import json
 import os
+import subprocess
+import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jeffrey_affect import AffectClassifier
+from jeffrey_affect import _log as log_module
+from jeffrey_affect._log import PredictionLog
+from jeffrey_affect._redact import MARGIN, redact
+from tests.results import made_result
+from tests.test_redact import AROUND, PHONES, cards, ibans
 
 Make = Callable[..., AffectClassifier]
 FIELDS = {
@@ -25,6 +35,9 @@ FIELDS = {
     "class_prior",
 }
 
+RESULT = made_result("joy")
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+
 
 def log_lines(directory: Path) -> list[dict[str, object]]:
     return [
@@ -37,8 +50,8 @@ def log_lines(directory: Path) -> list[dict[str, object]]:
 def test_each_prediction_is_one_json_line_in_the_utc_day_file(
     make_classifier: Make, tmp_path
 ) -> None:
-    clf = make_classifier(log_dir=tmp_path / "logs")
-    results = [*clf.classify_batch(["I'm thrilled!", "where is my order?"]), clf.classify("")]
+    with make_classifier(log_dir=tmp_path / "logs") as clf:
+        results = [*clf.classify_batch(["I'm thrilled!", "where is my order?"]), clf.classify("")]
     path = tmp_path / "logs" / f"predictions_{datetime.now(UTC):%Y-%m-%d}.jsonl"
     lines = [json.loads(x) for x in path.read_text().splitlines()]
     assert [line["emotion"] for line in lines] == [r.emotion for r in results]
@@ -60,6 +73,7 @@ def test_logged_text_never_exceeds_log_text_chars(
     directory = tmp_path / f"logs-{chars}-{abs(hash(text))}"
     clf = make_classifier(log_dir=directory, log_text_chars=chars, encoder_override=_Raising())
     clf.classify(text)
+    clf.close()
     (line,) = log_lines(directory)
     assert len(str(line["text"])) <= chars
 
@@ -75,10 +89,13 @@ def test_a_failing_write_is_counted_not_raised(make_classifier: Make, tmp_path) 
     clf = make_classifier(log_dir=directory)
     directory.rmdir()
     assert clf.classify("still answers").emotion
+    clf.close()
     assert clf.stats()["log_write_failures"] == 1
     directory.mkdir()
     clf.classify("logging resumes")
+    clf.close()
     assert [line["text"] for line in log_lines(directory)] == ["logging resumes"]
+    assert (clf.stats()["logged"], clf.stats()["log_write_failures"]) == (1, 1)
 
 
 def test_eight_threads_give_exactly_1600_well_formed_lines(make_classifier: Make, tmp_path) -> None:
@@ -95,13 +112,14 @@ def test_eight_threads_give_exactly_1600_well_formed_lines(make_classifier: Make
         t.start()
     for t in threads:
         t.join()
+    clf.close()
     raw = b"".join(p.read_bytes() for p in directory.glob("*.jsonl"))
     assert raw.endswith(b"\n")
     lines = [json.loads(x) for x in raw.decode().splitlines()]
     assert len(lines) == 1600
     assert all(set(line) == FIELDS for line in lines)
-    assert clf.stats()["logged"] == 1600
-    assert clf.stats()["predictions"] == 1600
+    stats = clf.stats()
+    assert (stats["predictions"], stats["logged"], stats["log_dropped"]) == (1600, 1600, 0)
 
 
 class _Raising:
@@ -115,5 +133,154 @@ class _Raising:
 
 
 def test_log_directory_is_private(make_classifier: Make, tmp_path) -> None:
-    make_classifier(log_dir=tmp_path / "private").classify("hi")
+    with make_classifier(log_dir=tmp_path / "private") as clf:
+        clf.classify("hi")
     assert os.stat(tmp_path / "private").st_mode & 0o077 == 0
+
+
+def writer_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "jeffrey-affect-log"]
+
+
+def test_close_writes_out_every_queued_line_and_stops_the_writer(tmp_path: Path) -> None:
+    log = PredictionLog(tmp_path, 50)
+    for i in range(500):
+        log.write(RESULT, f"line {i}")
+    log.close()
+    assert [line["text"] for line in log_lines(tmp_path)] == [f"line {i}" for i in range(500)]
+    assert (log.written, log.failures, log.dropped) == (500, 0, 0)
+    assert writer_threads() == []
+    log.close()  # idempotent
+    log.write(RESULT, "after close")  # starts a writer again
+    log.close()
+    assert log_lines(tmp_path)[-1]["text"] == "after close"
+
+
+def test_stats_add_up_once_closed(make_classifier: Make, tmp_path: Path) -> None:
+    clf = make_classifier(log_dir=tmp_path / "logs", encoder_override=_Raising())
+    clf.classify_batch([f"turn {i}" for i in range(300)])
+    clf.close()
+    stats = clf.stats()
+    assert stats["predictions"] == 300
+    assert stats["logged"] + stats["log_write_failures"] + stats["log_dropped"] == 300
+    assert len(log_lines(tmp_path / "logs")) == stats["logged"]
+
+
+def test_a_classifier_collected_without_close_writes_out_its_log(
+    make_classifier: Make, tmp_path: Path
+) -> None:
+    clf = make_classifier(log_dir=tmp_path / "logs", encoder_override=_Raising())
+    clf.classify_batch(["one", "two", "three"])
+    del clf
+    gc.collect()
+    assert [line["text"] for line in log_lines(tmp_path / "logs")] == ["one", "two", "three"]
+    assert writer_threads() == []
+
+
+_EXITING = """
+import sys
+from pathlib import Path
+from jeffrey_affect import AffectClassifier, AffectConfig
+from jeffrey_affect._log import PredictionLog
+from tests.results import made_result
+
+class Raising:
+    name, dimension = "sentence-transformers/all-MiniLM-L6-v2", 384
+    def encode(self, texts):
+        raise RuntimeError("the regex route is enough here")
+
+clf = AffectClassifier(AffectConfig(log_dir=Path(sys.argv[1]) / "clf"), encoder=Raising())
+clf.classify_batch([f"turn {i}" for i in range(1000)])
+log = PredictionLog(Path(sys.argv[1]) / "log", 50)
+for i in range(1000):
+    log.write(made_result("joy"), f"line {i}")
+"""
+
+
+def test_lines_still_queued_at_exit_are_written(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", _EXITING, str(tmp_path)],
+        cwd=tmp_path,
+        env=os.environ | {"PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert [line["text"] for line in log_lines(tmp_path / "clf")] == [
+        f"turn {i}" for i in range(1000)
+    ]
+    assert [line["text"] for line in log_lines(tmp_path / "log")] == [
+        f"line {i}" for i in range(1000)
+    ]
+
+
+FILLER = " and then some more words about the order" * 30  # pushes the text past any window
+STRADDLING = [
+    "alice.smith+orders@example.co.uk",
+    "https://shop.example.com/track?id=12345",
+    "GB82 WEST 1234 5698 7654 32",
+    "4111 1111 1111 1111",
+    "2001:db8:85a3::8a2e:370:7334",
+    "+44 20 7946 0958",
+    "(202) 555-0143",
+    "192.168.100.200",
+]
+
+
+def logged_text(log: PredictionLog, text: str) -> str:
+    return str(json.loads(log.line(RESULT, text, NOW))["text"])
+
+
+@pytest.mark.parametrize("before", ["my details: ", "x" * 18 + " "])
+@pytest.mark.parametrize("pii", STRADDLING)
+def test_pii_across_the_cut_is_redacted(tmp_path: Path, before: str, pii: str) -> None:
+    text = before + pii + FILLER
+    assert len(before) < 20 < len(before + pii)
+    logged = logged_text(PredictionLog(tmp_path, text_chars=20), text)
+    assert logged == redact(text)[:20]
+    assert logged.startswith(before) and logged[len(before)] == "<"
+
+
+def test_the_redactor_sees_only_the_window(
+    make_classifier: Make, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+
+    def recording(text: str) -> str:
+        seen.append(text)
+        return redact(text)
+
+    monkeypatch.setattr(log_module, "redact", recording)
+    turns = ["short turn", "x" * 50 + " 4111 1111 1111 1111" * 50, "word " * 400]
+    with make_classifier(log_dir=tmp_path / "logs", encoder_override=_Raising()) as clf:
+        for turn in turns:
+            clf.classify(turn)
+    window = 50 + 2 * MARGIN
+    assert seen == [turns[0], turns[1][:window], turns[2][:window]]
+
+
+WORDS = st.text(st.characters(categories=("L",)), min_size=1, max_size=12) | AROUND
+PII = cards() | ibans() | PHONES | st.emails() | st.ip_addresses().map(str)
+URLS = st.builds("https://{}/{}".format, st.from_regex(r"[a-z]{1,20}\.com", fullmatch=True), WORDS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(WORDS | PII | URLS, max_size=120),
+    chars=st.integers(min_value=0, max_value=120),
+)
+def test_the_logged_text_is_the_whole_texts_redaction_cut(parts: list[str], chars: int) -> None:
+    """Redacting a window never logs what redacting the whole text would hide, nor misplaces it.
+
+    Only when replacements shorten the window by more than MARGIN is the logged text shorter.
+    """
+    text = " ".join(parts)
+    with tempfile.TemporaryDirectory() as tmp:
+        logged = logged_text(PredictionLog(Path(tmp), chars), text)
+    whole = redact(text)[:chars]
+    assert whole.startswith(logged)
+    window = text[: chars + 2 * MARGIN]
+    if len(window) - len(redact(window)) <= MARGIN:
+        assert logged == whole

@@ -232,16 +232,18 @@ def test_the_sweep_runs_on_the_first_write_of_a_day_not_on_every_write(
     make_day_file(tmp_path, 1)
     log = PredictionLog(tmp_path, 50, compress_after_days=1)
     for _ in range(50):
-        assert log.write(RESULT, "same day")
+        log.write(RESULT, "same day")
+    log.close()
     assert sweeps == [TODAY]
     assert sorted(os.listdir(tmp_path)) == sorted([name_for(1), name_for(0)])
 
     tomorrow = TODAY + timedelta(days=1)
     clock.set(tomorrow, hour=0)
     for _ in range(20):
-        assert log.write(RESULT, "next day")
+        log.write(RESULT, "next day")
     clock.set(TODAY, hour=23)  # a late writer from the day before starts no sweep
-    assert log.write(RESULT, "late")
+    log.write(RESULT, "late")
+    log.close()
     for thread in threading.enumerate():
         if thread.name == "jeffrey-affect-log-sweep":
             thread.join()
