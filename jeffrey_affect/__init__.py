@@ -4,6 +4,7 @@ from jeffrey_affect._classifier import AffectClassifier
 from jeffrey_affect._config import AffectConfig
 from jeffrey_affect._encoder import Encoder, SentenceTransformerEncoder
 from jeffrey_affect._labels import EMOTIONS, Emotion
+from jeffrey_affect._redact import redact
 from jeffrey_affect._result import AffectResult
 from jeffrey_affect._text import preprocess_light
 from jeffrey_affect._tone import ToneDirective, TonePolicy
@@ -23,4 +24,5 @@ __all__ = [
     "TonePolicy",
     "is_escalating",
     "preprocess_light",
+    "redact",
 ]

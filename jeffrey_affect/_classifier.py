@@ -24,6 +24,7 @@ from jeffrey_affect._encoder import Encoder, load_encoder
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._lexicon import lexicon_features
 from jeffrey_affect._log import PredictionLog
+from jeffrey_affect._redact import redact
 from jeffrey_affect._result import AffectResult, Route
 from jeffrey_affect._text import preprocess_light
 
@@ -74,6 +75,7 @@ class AffectClassifier:
                 self.config.log_text_chars,
                 retention_days=self.config.log_retention_days,
                 compress_after_days=self.config.log_compress_after_days,
+                redactor=self.config.redactor or redact,
             )
             if self.config.log_enabled
             else None
@@ -287,6 +289,7 @@ class AffectClassifier:
                 "log_write_failures": self._log.failures if self._log else 0,
                 "log_dropped": self._log.dropped if self._log else 0,
                 "log_sweep_failures": self._log.sweep_failures if self._log else 0,
+                "log_refused": self._log.refused if self._log else None,
                 "latency_ms": {
                     "mean": float(latencies.mean()) if latencies.size else None,
                     "p50": float(np.percentile(latencies, 50)) if latencies.size else None,

@@ -1,6 +1,7 @@
 """Settings, each overridable by a ``JEFFREY_AFFECT_<FIELD>`` environment variable."""
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -21,6 +22,8 @@ class AffectConfig(BaseSettings):
 
     ``class_prior`` corrects the head's Reddit-trained prior: "uniform" suits chat traffic, "train"
     keeps GoEmotions' own prior, and a mapping of label to weight matches a user's own traffic.
+    ``redactor`` replaces the built-in ``redact`` on what the log (and a LangChain tracer) keeps
+    of a turn, for users with rules of their own.
     """
 
     model_config = SettingsConfigDict(env_prefix="JEFFREY_AFFECT_", frozen=True)
@@ -37,6 +40,7 @@ class AffectConfig(BaseSettings):
     log_text_chars: int = Field(default=50, ge=0)
     log_retention_days: int | None = Field(default=None, ge=1)
     log_compress_after_days: int | None = Field(default=None, ge=1)
+    redactor: Callable[[str], str] | None = None
 
     @field_validator("class_prior")
     @classmethod

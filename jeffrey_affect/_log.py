@@ -12,9 +12,11 @@ import os
 import queue
 import re
 import shutil
+import stat
 import tempfile
 import threading
 import weakref
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -59,9 +61,11 @@ class PredictionLog:
         *,
         retention_days: int | None = None,
         compress_after_days: int | None = None,
+        redactor: Callable[[str], str] = redact,
     ) -> None:
         self.directory = directory
         self.text_chars = text_chars
+        self.redactor = redactor
         self.retention_days = retention_days
         self.compress_after_days = compress_after_days
         self.written = 0
@@ -74,6 +78,7 @@ class PredictionLog:
         self._writer: tuple[threading.Thread, queue.SimpleQueue[_Line | None]] | None = None
         with contextlib.suppress(OSError):  # counted on the first write instead
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.refused = _unsafe_directory(directory)
         self._lifecycle = retention_days is not None or compress_after_days is not None
         self._today = datetime.now(UTC).date()
         today_file = self._day_file(self._today)
@@ -90,26 +95,15 @@ class PredictionLog:
         return json.dumps(record, ensure_ascii=False) + "\n"
 
     def _logged_text(self, text: str) -> str:
-        """The redacted text cut to ``text_chars``, redacting only the window that can reach it.
-
-        The window is ``text_chars + 2 * MARGIN`` characters. Where it cuts the text, a PII cut
-        short can survive only in its last MARGIN characters (after redaction, at most as many),
-        so those are left out; the other MARGIN make room for replacements, shorter than what they
-        replace, to pull text forward. The result is a prefix of the whole text's redaction, all
-        of its first ``text_chars`` unless replacements shortened the window by more than MARGIN.
-        """
-        if not self.text_chars:
-            return ""
-        window = text[: self.text_chars + 2 * MARGIN]
-        redacted = redact(window)
-        if len(window) < len(text):
-            redacted = redacted[: max(len(redacted) - MARGIN, 0)]
-        return redacted[: self.text_chars]
+        return logged_text(text, self.text_chars, self.redactor)
 
     def write(self, result: AffectResult, text: str) -> None:
         """Queue one line for the writer thread, never waiting: a full queue drops it, counted."""
         line = (datetime.now(UTC), result, text)
         with self._writer_lock:
+            if self.refused:
+                self.failures += 1
+                return
             try:
                 if self._writer is None:
                     self._writer = self._start_writer()
@@ -157,8 +151,11 @@ class PredictionLog:
             if path == self._cut:
                 data = b"\n" + data
             try:
-                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                fd = os.open(path, _APPEND, 0o600)
                 try:
+                    found = os.fstat(fd)
+                    if not stat.S_ISREG(found.st_mode) or found.st_uid != os.geteuid():
+                        raise PermissionError(f"{path} is not a regular file of this user")
                     written = os.write(fd, data)
                 finally:
                     os.close(fd)
@@ -201,6 +198,8 @@ class PredictionLog:
                 age = (today - day).days
                 path = self.directory / name
                 try:
+                    if not stat.S_ISREG(path.lstat().st_mode):
+                        continue  # a link, FIFO or directory under a day-file's name
                     if self.retention_days is not None and age > self.retention_days:
                         path.unlink()
                     elif (
@@ -216,7 +215,9 @@ class PredictionLog:
 
     def _compress(self, path: Path) -> None:
         """The .gz is written under a temporary name and renamed: a crash leaves the original."""
-        with path.open("rb") as source:
+        with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb") as source:
+            if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+                raise PermissionError(f"{path} is not a regular file")
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{path.name}.", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as raw:  # mkstemp made it 0o600
@@ -235,6 +236,44 @@ class PredictionLog:
         return self.directory / f"predictions_{day:%Y-%m-%d}.jsonl"
 
 
+def logged_text(text: str, chars: int, redactor: Callable[[str], str] = redact) -> str:
+    """What the log keeps of a turn: redacted and cut to ``chars``, redacting only the window
+    that can reach it. Tracers get the same (the LangChain runnable).
+
+    The window is ``chars + 2 * MARGIN`` characters. Where it cuts the text, a PII cut short can
+    survive only in its last MARGIN characters (after redaction, at most as many), so those are
+    left out; the other MARGIN make room for replacements, shorter than what they replace, to
+    pull text forward. The result is a prefix of the whole text's redaction, all of its first
+    ``chars`` unless replacements shortened the window by more than MARGIN.
+    """
+    if not chars:
+        return ""
+    window = text[: chars + 2 * MARGIN]
+    redacted = redactor(window)
+    if len(window) < len(text):
+        redacted = redacted[: max(len(redacted) - MARGIN, 0)]
+    return redacted[:chars]
+
+
+def _unsafe_directory(directory: Path) -> str | None:
+    """Why ``directory`` must not receive the log, if it must not: another user could plant a
+    link under a day-file's name there, or read what it holds."""
+    try:
+        found = os.stat(directory)
+    except OSError as exc:
+        return None if isinstance(exc, FileNotFoundError) else f"log directory: {exc.strerror}"
+    if found.st_uid != os.geteuid():
+        return f"log directory {directory} belongs to another user"
+    if found.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"log directory {directory} is group- or world-writable: chmod go-w it"
+    return None
+
+
+_APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+"""O_NOFOLLOW: a link planted under today's name is refused, never written through; O_NONBLOCK:
+a FIFO planted there cannot hang the writer (fstat then refuses it)."""
+
+
 def _day_of(name: str) -> tuple[date, bool] | None:
     """A day-file's date and whether it is gzipped; None for any other name."""
     match = _DAY_FILE.fullmatch(name)
@@ -249,7 +288,7 @@ def _day_of(name: str) -> tuple[date, bool] | None:
 def _ends_mid_line(path: Path) -> bool:
     """Whether the last line lacks its newline, as a writer killed mid-line can leave it."""
     try:
-        with path.open("rb") as f:
+        with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb") as f:
             f.seek(-1, os.SEEK_END)
             return f.read(1) != b"\n"
     except OSError:  # no file, or an empty one

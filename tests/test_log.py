@@ -284,3 +284,70 @@ def test_the_logged_text_is_the_whole_texts_redaction_cut(parts: list[str], char
     window = text[: chars + 2 * MARGIN]
     if len(window) - len(redact(window)) <= MARGIN:
         assert logged == whole
+
+
+def _today_file(directory: Path) -> Path:
+    return directory / f"predictions_{datetime.now(UTC):%Y-%m-%d}.jsonl"
+
+
+def test_a_link_planted_under_todays_name_is_never_written_through(tmp_path: Path) -> None:
+    directory, target = tmp_path / "logs", tmp_path / "bashrc"
+    directory.mkdir(mode=0o700)
+    target.write_text("alias ls='ls -F'\n")
+    _today_file(directory).symlink_to(target)
+    log = PredictionLog(directory, 50)
+    log.write(RESULT, "hello")
+    log.close()
+    assert target.read_text() == "alias ls='ls -F'\n"
+    assert (log.written, log.failures) == (0, 1)
+
+
+def test_a_fifo_planted_under_todays_name_cannot_hang_the_writer(tmp_path: Path) -> None:
+    directory = tmp_path / "logs"
+    directory.mkdir(mode=0o700)
+    os.mkfifo(_today_file(directory))
+    log = PredictionLog(directory, 50)
+    log.write(RESULT, "hello")
+    log.close()  # returns: the open does not wait for a reader
+    assert (log.written, log.failures) == (0, 1)
+
+
+@pytest.mark.parametrize("mode", [0o770, 0o707, 0o777])
+def test_a_group_or_world_writable_directory_is_refused_and_counted(
+    make_classifier: Make, tmp_path: Path, mode: int
+) -> None:
+    directory = tmp_path / "shared-logs"
+    directory.mkdir()
+    directory.chmod(mode)
+    with make_classifier(log_dir=directory) as clf:
+        results = clf.classify_batch(["where is my parcel?", "thanks!"])
+    stats = clf.stats()
+    assert [r.route for r in results] == ["linear_head"] * 2  # classification goes on
+    assert "chmod go-w" in stats["log_refused"]
+    assert (stats["logged"], stats["log_write_failures"]) == (0, 2)
+    assert list(directory.iterdir()) == []
+
+
+def test_the_sweep_skips_what_is_not_a_regular_file(tmp_path: Path) -> None:
+    directory, target = tmp_path / "logs", tmp_path / "precious.txt"
+    directory.mkdir(mode=0o700)
+    target.write_text("keep me\n")
+    (directory / "predictions_2020-01-01.jsonl").symlink_to(target)
+    os.mkfifo(directory / "predictions_2020-01-02.jsonl")
+    log = PredictionLog(directory, 50, retention_days=1, compress_after_days=1)
+    log.close()
+    assert target.read_text() == "keep me\n"
+    assert sorted(p.name for p in directory.iterdir()) == [
+        "predictions_2020-01-01.jsonl",
+        "predictions_2020-01-02.jsonl",
+    ]
+    assert log.sweep_failures == 0
+
+
+def test_a_configured_redactor_replaces_the_built_in_one(
+    make_classifier: Make, tmp_path: Path
+) -> None:
+    with make_classifier(log_dir=tmp_path / "logs", redactor=str.upper) as clf:
+        clf.classify("my order 1234 is late")
+    (line,) = log_lines(tmp_path / "logs")
+    assert line["text"] == "MY ORDER 1234 IS LATE"

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jeffrey_affect import preprocess_light
-from jeffrey_affect._text import MAX_CHARS
+from jeffrey_affect._text import MAX_CHARS, RAW_CHARS
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -52,3 +52,9 @@ def test_equals_the_per_character_reference(text: str) -> None:
 )
 def test_examples(text: str, expected: str) -> None:
     assert preprocess_light(text) == expected
+
+
+def test_a_huge_turn_is_cut_before_it_is_normalised() -> None:
+    huge = "so   tired\u0000 of this " * 1_000_000  # 24 MB
+    assert preprocess_light(huge) == preprocess_light(huge[:RAW_CHARS])
+    assert 0 < len(preprocess_light(huge)) <= MAX_CHARS

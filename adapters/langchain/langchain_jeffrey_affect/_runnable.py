@@ -5,6 +5,7 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from jeffrey_affect import AffectClassifier, AffectConfig, AffectResult
+from jeffrey_affect._log import logged_text
 from jeffrey_affect._redact import redact
 from langchain_jeffrey_affect._text import AffectInput, affect_text
 
@@ -96,7 +97,8 @@ class AffectRunnable(Runnable[AffectInput, AffectResult]):
         """The run's input for callbacks: exactly what the prediction log keeps of the turn."""
         if isinstance(text, TypeError):
             return ""
-        return redact(text)[: self.classifier.config.log_text_chars]
+        config = self.classifier.config
+        return logged_text(text, config.log_text_chars, config.redactor or redact)
 
     def _classify(self, text: str | TypeError) -> AffectResult:
         if isinstance(text, TypeError):
