@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from jeffrey_affect._encoder import Encoder, adapter_digest
+from jeffrey_affect._encoder import Encoder, adapter_digest, encoder_identity, short_hash
 from jeffrey_affect._head import HeadSpec, LinearHead
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._prototypes import Prototypes
@@ -86,20 +86,16 @@ class Artifacts:
 
 
 def encoder_problem(manifest: Manifest, encoder: Encoder, dimension: int) -> str | None:
-    name = getattr(encoder, "name", None)
-    if name is not None and name != manifest.encoder.name:
-        return f"encoder mismatch: artifacts trained with {manifest.encoder.name}, running {name}"
-    prefix = getattr(encoder, "prefix", None)
-    if prefix is not None and prefix != manifest.encoder.prefix:
-        return f"encoder mismatch: artifacts trained with prefix {manifest.encoder.prefix!r}"
-    if hasattr(encoder, "adapter_sha256"):
-        running: str | None = encoder.adapter_sha256
-        trained = manifest.encoder.adapter_sha256
-        if running != trained:
-            return (
-                f"encoder mismatch: artifacts trained with adapter {(trained or 'none')[:12]}, "
-                f"running {(running or 'none')[:12]}"
-            )
+    trained, running = manifest.encoder, encoder_identity(encoder)
+    if running.name is not None and running.name != trained.name:
+        return f"encoder mismatch: artifacts trained with {trained.name}, running {running.name}"
+    if running.prefix is not None and running.prefix != trained.prefix:
+        return f"encoder mismatch: artifacts trained with prefix {trained.prefix!r}"
+    if running.reports_adapter and running.adapter_sha256 != trained.adapter_sha256:
+        return (
+            f"encoder mismatch: artifacts trained with adapter "
+            f"{short_hash(trained.adapter_sha256)}, running {short_hash(running.adapter_sha256)}"
+        )
     if not dimension == manifest.encoder.dimension == encoder.dimension:
         return (
             f"dimension mismatch: artifact {dimension}, manifest {manifest.encoder.dimension}, "

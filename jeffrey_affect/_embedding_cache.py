@@ -7,20 +7,16 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from jeffrey_affect._encoder import Encoder
+from jeffrey_affect._encoder import Encoder, encoder_identity
 
 
 def cached_embeddings(
     encoder: Encoder, texts: list[str], cache_dir: Path, *, batch_size: int = 256
 ) -> np.ndarray:
     """Encode ``texts`` once per (encoder, texts); later calls read the .npy file back."""
+    identity = encoder_identity(encoder)
     key = json.dumps(
-        [
-            getattr(encoder, "name", type(encoder).__name__),
-            getattr(encoder, "prefix", ""),
-            getattr(encoder, "adapter_sha256", None),
-            texts,
-        ]
+        [identity.name or type(encoder).__name__, identity.prefix, identity.adapter_sha256, texts]
     )
     path = cache_dir / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.npy"
     if path.is_file():

@@ -3,6 +3,7 @@
 import hashlib
 import re
 import warnings
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -20,6 +21,32 @@ class Encoder(Protocol):
     def dimension(self) -> int: ...
 
     def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class EncoderIdentity:
+    """What an encoder says it is. A user's own encoder need not say: ``None`` then, and the
+    guards check only what is said (``reports_adapter`` tells "no adapter" from "not said")."""
+
+    name: str | None
+    prefix: str | None
+    adapter_sha256: str | None
+    reports_adapter: bool
+
+
+def encoder_identity(encoder: Encoder) -> EncoderIdentity:
+    """The one place that reads an encoder's optional attributes."""
+    return EncoderIdentity(
+        name=getattr(encoder, "name", None),
+        prefix=getattr(encoder, "prefix", None),
+        adapter_sha256=getattr(encoder, "adapter_sha256", None),
+        reports_adapter=hasattr(encoder, "adapter_sha256"),
+    )
+
+
+def short_hash(sha256: str | None) -> str:
+    """How a hash is shown in reasons and reports: 12 hex digits, or "none"."""
+    return (sha256 or "none")[:12]
 
 
 def local_model_dir(model: str) -> Path:

@@ -11,7 +11,7 @@ from jeffrey_affect._artifacts import encoder_problem
 from jeffrey_affect._classifier import AffectClassifier
 from jeffrey_affect._config import AffectConfig
 from jeffrey_affect._data import goemotions_hashes, load_chat_set, load_split
-from jeffrey_affect._encoder import Encoder
+from jeffrey_affect._encoder import Encoder, encoder_identity, short_hash
 from jeffrey_affect._eval import evaluate, figures, router_probabilities
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._lexicon import lexicon_features
@@ -87,8 +87,7 @@ def validate(
     router = on_test["router"]
     goemotions = goemotions_hashes(data_dir)
     data_match = manifest is not None and manifest.data_sha256.items() >= goemotions.items()
-    name = getattr(encoder, "name", "?")
-    adapter = (getattr(encoder, "adapter_sha256", None) or "none")[:12]
+    running = encoder_identity(encoder)
     aligned = (
         manifest is not None
         and encoder_problem(manifest, encoder, manifest.encoder.dimension) is None
@@ -122,11 +121,11 @@ def validate(
             "encoder alignment (manifest = running encoder)",
             (
                 f"{manifest.encoder.name}/{manifest.encoder.dimension}/"
-                f"{(manifest.encoder.adapter_sha256 or 'none')[:12]}"
+                f"{short_hash(manifest.encoder.adapter_sha256)}"
             )
             if manifest
             else "manifest",
-            f"{name}/{encoder.dimension}/{adapter}",
+            f"{running.name or '?'}/{encoder.dimension}/{short_hash(running.adapter_sha256)}",
             aligned,
         ),
     ]

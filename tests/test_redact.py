@@ -470,9 +470,9 @@ LEAKS = [
 
 @pytest.mark.parametrize("at", [0, 20, 44])  # 44: across the default 50-character cut
 def test_a_secret_in_a_turn_never_reaches_the_log_file(tmp_path: Path, at: int) -> None:
-    clf = AffectClassifier(AffectConfig(log_dir=tmp_path), encoder=_NoEncoder())
-    for typed, _ in LEAKS:
-        clf.classify(("ugh " * 20)[:at] + typed + " and I'm done")
+    with AffectClassifier(AffectConfig(log_dir=tmp_path), encoder=_NoEncoder()) as clf:
+        for typed, _ in LEAKS:
+            clf.classify(("ugh " * 20)[:at] + typed + " and I'm done")
     logged = [
         json.loads(line)["text"]
         for path in tmp_path.glob("predictions_*.jsonl")
