@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jeffrey_affect import AffectClassifier
-from jeffrey_affect import _log as log_module
 from jeffrey_affect._log import PredictionLog
 from jeffrey_affect._redact import MARGIN, redact
 from tests.results import made_result
@@ -243,18 +242,16 @@ def test_pii_across_the_cut_is_redacted(tmp_path: Path, before: str, pii: str) -
     assert logged.startswith(before) and logged[len(before)] == "<"
 
 
-def test_the_redactor_sees_only_the_window(
-    make_classifier: Make, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_redactor_sees_only_the_window(make_classifier: Make, tmp_path: Path) -> None:
     seen: list[str] = []
 
     def recording(text: str) -> str:
         seen.append(text)
         return redact(text)
 
-    monkeypatch.setattr(log_module, "redact", recording)
     turns = ["short turn", "x" * 50 + " 4111 1111 1111 1111" * 50, "word " * 400]
-    with make_classifier(log_dir=tmp_path / "logs", encoder_override=_Raising()) as clf:
+    logs = tmp_path / "logs"
+    with make_classifier(log_dir=logs, encoder_override=_Raising(), redactor=recording) as clf:
         for turn in turns:
             clf.classify(turn)
     window = 50 + 2 * MARGIN

@@ -157,17 +157,17 @@ def test_each_file_fate_follows_its_age(
         assert log.sweep_failures == 0
 
 
-def test_a_directory_named_like_a_day_file_is_counted_not_raised(
+def test_a_directory_named_like_a_day_file_is_left_alone(
     clock: FrozenClock, tmp_path: Path
 ) -> None:
-    (tmp_path / name_for(3)).mkdir()  # due for gzip: cannot be read
-    (tmp_path / name_for(9)).mkdir()  # due for deletion: cannot be unlinked
+    (tmp_path / name_for(3)).mkdir()  # due for gzip, were it a file
+    (tmp_path / name_for(9)).mkdir()  # due for deletion, were it a file
     make_day_file(tmp_path, 4)
     make_day_file(tmp_path, 10)
 
     log = PredictionLog(tmp_path, 50, retention_days=8, compress_after_days=2)
 
-    assert log.sweep_failures == 2
+    assert log.sweep_failures == 0  # not a regular file: not the sweep's to touch
     assert sorted(os.listdir(tmp_path)) == sorted([name_for(3), name_for(9), name_for(4, gz=True)])
 
 
