@@ -14,9 +14,9 @@ def cached_embeddings(
     encoder: Encoder, texts: list[str], cache_dir: Path, *, batch_size: int = 256
 ) -> np.ndarray:
     """Encode ``texts`` once per (encoder, texts); later calls read the .npy file back."""
-    identity = encoder_identity(encoder)
+    who = encoder_identity(encoder)  # the backend too: int8 embeddings are not torch's
     key = json.dumps(
-        [identity.name or type(encoder).__name__, identity.prefix, identity.adapter_sha256, texts]
+        [who.name or type(encoder).__name__, who.prefix, who.backend, who.adapter_sha256, texts]
     )
     path = cache_dir / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.npy"
     if path.is_file():

@@ -30,6 +30,7 @@ class EncoderIdentity:
 
     name: str | None
     prefix: str | None
+    backend: str | None
     adapter_sha256: str | None
     reports_adapter: bool
 
@@ -39,6 +40,7 @@ def encoder_identity(encoder: Encoder) -> EncoderIdentity:
     return EncoderIdentity(
         name=getattr(encoder, "name", None),
         prefix=getattr(encoder, "prefix", None),
+        backend=getattr(encoder, "backend", None),
         adapter_sha256=getattr(encoder, "adapter_sha256", None),
         reports_adapter=hasattr(encoder, "adapter_sha256"),
     )
