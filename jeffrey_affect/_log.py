@@ -7,7 +7,6 @@ from the date in the file name rather than from file times, which copies and bac
 import atexit
 import contextlib
 import gzip
-import json
 import os
 import queue
 import re
@@ -20,10 +19,34 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from jeffrey_affect._labels import Emotion
 from jeffrey_affect._redact import MARGIN, redact
-from jeffrey_affect._result import AffectResult
+from jeffrey_affect._result import AffectResult, Route
 
 _DAY_FILE = re.compile(r"predictions_(\d{4}-\d{2}-\d{2})\.jsonl(\.gz)?")
+
+
+class LogRecord(BaseModel):
+    """One log line. Strict, so a wrongly typed field (``"12"`` for a number) marks it malformed."""
+
+    model_config = ConfigDict(strict=True, allow_inf_nan=False, frozen=True)
+
+    timestamp: datetime
+    text: str
+    emotion: Emotion
+    confidence: float = Field(ge=0.0, le=1.0)
+    route: Route
+    fallback_reason: str | None
+    latency_ms: float = Field(ge=0.0)
+    cache_hit: bool
+    low_confidence: bool
+    model_version: str
+    class_prior: str
+
+
+_RESULT_FIELDS = set(LogRecord.model_fields) - {"timestamp", "text"}
 
 QUEUE_SIZE = 4096
 """Lines waiting for the writer thread; a line that finds the queue full is dropped and counted."""
@@ -87,12 +110,12 @@ class PredictionLog:
         _LOGS.add(self)
 
     def line(self, result: AffectResult, text: str, now: datetime) -> str:
-        record = {
-            "timestamp": now.isoformat(),
-            "text": self._logged_text(text),
-            **result.model_dump(include=_LOGGED_FIELDS),
-        }
-        return json.dumps(record, ensure_ascii=False) + "\n"
+        record = LogRecord(
+            timestamp=now,
+            text=self._logged_text(text),
+            **result.model_dump(include=_RESULT_FIELDS),
+        )
+        return record.model_dump_json() + "\n"
 
     def _logged_text(self, text: str) -> str:
         return logged_text(text, self.text_chars, self.redactor)
@@ -191,7 +214,7 @@ class PredictionLog:
                 self.sweep_failures += 1
                 return
             for name in names:
-                found = _day_of(name)
+                found = day_of(name)
                 if found is None:
                     continue
                 day, gzipped = found
@@ -274,7 +297,7 @@ _APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
 a FIFO planted there cannot hang the writer (fstat then refuses it)."""
 
 
-def _day_of(name: str) -> tuple[date, bool] | None:
+def day_of(name: str) -> tuple[date, bool] | None:
     """A day-file's date and whether it is gzipped; None for any other name."""
     match = _DAY_FILE.fullmatch(name)
     if match is None:
@@ -293,19 +316,6 @@ def _ends_mid_line(path: Path) -> bool:
             return f.read(1) != b"\n"
     except OSError:  # no file, or an empty one
         return False
-
-
-_LOGGED_FIELDS = {
-    "emotion",
-    "confidence",
-    "route",
-    "fallback_reason",
-    "latency_ms",
-    "cache_hit",
-    "low_confidence",
-    "model_version",
-    "class_prior",
-}
 
 
 _LOGS: weakref.WeakSet[PredictionLog] = weakref.WeakSet()

@@ -25,13 +25,14 @@ import sys
 import zlib
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field
+from pydantic import BaseModel, ValidationError, computed_field
 
 from jeffrey_affect._labels import EMOTIONS, Emotion
+from jeffrey_affect._log import LogRecord, day_of
 from jeffrey_affect._result import Route
 
 ROUTES: tuple[Route, ...] = get_args(Route)
@@ -49,26 +50,6 @@ MAX_FILE_BYTES = 2 * 1024**3
 """About seven million predictions: a day-file that decompresses past this is not ours."""
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 """Control characters (terminal escapes) and bidi overrides, replaced before printing."""
-
-_FILE_NAME = re.compile(r"predictions_(\d{4}-\d{2}-\d{2})\.jsonl(\.gz)?")
-
-
-class LogRecord(BaseModel):
-    """One log line. Strict, so a wrongly typed field (``"12"`` for a number) marks it malformed."""
-
-    model_config = ConfigDict(strict=True, allow_inf_nan=False, frozen=True)
-
-    timestamp: datetime
-    text: str
-    emotion: Emotion
-    confidence: float = Field(ge=0.0, le=1.0)
-    route: Route
-    fallback_reason: str | None
-    latency_ms: float = Field(ge=0.0)
-    cache_hit: bool
-    low_confidence: bool
-    model_version: str
-    class_prior: str
 
 
 class Share(BaseModel):
@@ -248,13 +229,9 @@ class _Tally:
 def _log_files(log_dir: Path, since: date | None, until: date | None) -> list[tuple[date, Path]]:
     found = []
     for path in log_dir.iterdir():
-        match = _FILE_NAME.fullmatch(path.name)
-        if match is None:
+        if (found_day := day_of(path.name)) is None:
             continue
-        try:
-            day = date.fromisoformat(match[1])
-        except ValueError:
-            continue
+        day = found_day[0]
         if (since is None or day >= since) and (until is None or day <= until):
             found.append((day, path))
     return sorted(found)

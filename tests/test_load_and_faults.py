@@ -20,8 +20,8 @@ import pytest
 
 from jeffrey_affect import AffectClassifier, AffectResult
 from jeffrey_affect import _log as log_module
-from jeffrey_affect._log import PredictionLog
-from jeffrey_affect._report import LogRecord, build_report
+from jeffrey_affect._log import LogRecord, PredictionLog
+from jeffrey_affect._report import build_report
 from tests.test_classifier import assert_valid
 from tests.test_log import FIELDS
 from tests.test_log_lifecycle import RESULT
