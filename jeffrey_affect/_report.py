@@ -14,20 +14,17 @@ midpoint clamped to the observed min and max, so it is within ``PERCENTILE_RELAT
 error < 0.01 ms); above 60 s the max observed is reported. Means are exact.
 """
 
-import argparse
 import bisect
 import gzip
 import io
 import itertools
 import math
-import re
-import sys
 import zlib
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Literal, get_args
+from typing import get_args
 
 from pydantic import BaseModel, ValidationError, computed_field
 
@@ -36,20 +33,17 @@ from jeffrey_affect._log import LogRecord, day_of
 from jeffrey_affect._result import Route
 
 ROUTES: tuple[Route, ...] = get_args(Route)
-Format = Literal["text", "markdown", "json"]
 
-_LOW_MS = 0.01
-_HIGH_MS = 60_000.0
+LOW_MS = 0.01
+HIGH_MS = 60_000.0
 _BINS_PER_DECADE = 100
-_N_BINS = math.ceil(math.log10(_HIGH_MS / _LOW_MS) * _BINS_PER_DECADE)
+_N_BINS = math.ceil(math.log10(HIGH_MS / LOW_MS) * _BINS_PER_DECADE)
 PERCENTILE_RELATIVE_ERROR = 10 ** (0.5 / _BINS_PER_DECADE) - 1
 
 MAX_LINE_BYTES = 64 * 1024
 """A logged line is well under 1 KiB: longer is not ours, and is counted malformed unread."""
 MAX_FILE_BYTES = 2 * 1024**3
 """About seven million predictions: a day-file that decompresses past this is not ours."""
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-"""Control characters (terminal escapes) and bidi overrides, replaced before printing."""
 
 
 class Share(BaseModel):
@@ -131,8 +125,8 @@ def _percent(count: int, total: int) -> float | None:
     return 100 * count / total if total else None
 
 
-def _edge(k: int) -> float:
-    return _LOW_MS * 10 ** (k / _BINS_PER_DECADE)
+def bin_edge(k: int) -> float:
+    return LOW_MS * 10 ** (k / _BINS_PER_DECADE)
 
 
 class _Histogram:
@@ -146,10 +140,10 @@ class _Histogram:
         self.max = -math.inf
 
     def add(self, ms: float) -> None:
-        if ms < _LOW_MS:
+        if ms < LOW_MS:
             k = 0
         else:
-            k = min(math.floor(math.log10(ms / _LOW_MS) * _BINS_PER_DECADE) + 1, _N_BINS + 1)
+            k = min(math.floor(math.log10(ms / LOW_MS) * _BINS_PER_DECADE) + 1, _N_BINS + 1)
         self.counts[k] += 1
         self.n += 1
         self.sum += ms
@@ -169,14 +163,14 @@ class _Histogram:
             return self.min
         if k == _N_BINS + 1:
             return self.max
-        return min(max(_LOW_MS * 10 ** ((k - 0.5) / _BINS_PER_DECADE), self.min), self.max)
+        return min(max(LOW_MS * 10 ** ((k - 0.5) / _BINS_PER_DECADE), self.min), self.max)
 
     def bins(self) -> list[HistogramBin]:
         last = _N_BINS + 1
         return [
             HistogramBin(
-                low_ms=self.min if k == 0 else _edge(k - 1),
-                high_ms=self.max if k == last else _edge(k),
+                low_ms=self.min if k == 0 else bin_edge(k - 1),
+                high_ms=self.max if k == last else bin_edge(k),
                 count=count,
             )
             for k, count in enumerate(self.counts)
@@ -328,251 +322,3 @@ def build_report(log_dir: Path, since: date | None = None, until: date | None = 
         model_versions=dict(overall.versions.most_common()),
         days=[tally.day_stats(day) for day, tally in sorted(days.items())],
     )
-
-
-# Rendering: text and markdown share the same sections (title, header, rows).
-
-_Section = tuple[str, list[str], list[list[str]]]
-
-
-def _fmt_rate(rate: float | None) -> str:
-    return "-" if rate is None else f"{100 * rate:.1f}%"
-
-
-def _fmt_percent(percent: float | None) -> str:
-    return "-" if percent is None else f"{percent:.1f}%"
-
-
-def _fmt_ms(ms: float | None) -> str:
-    return "-" if ms is None else f"{ms:.2f} ms"
-
-
-def _fmt_counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{key} ({count})" for key, count in counts.items()) or "-"
-
-
-def _range(since: date | None, until: date | None) -> str:
-    return f"{since or 'first'} .. {until or 'last'}"
-
-
-def _sections(report: Report) -> list[_Section]:
-    damaged = [f for f in report.files if f.damaged]
-    summary = [
-        ["Log directory", report.log_dir],
-        ["Dates", _range(report.since, report.until)],
-        ["Files read", str(len(report.files))],
-        ["Damaged files", str(len(damaged))],
-        ["Malformed lines skipped", str(report.malformed_lines)],
-        ["Predictions", str(report.total)],
-        ["Fallback rate", _fmt_rate(report.fallback_rate)],
-        ["Low-confidence rate", _fmt_rate(report.low_confidence_rate)],
-        ["Cache hit rate", _fmt_rate(report.cache_hit_rate)],
-        [
-            "Mean confidence",
-            "-" if report.mean_confidence is None else f"{report.mean_confidence:.3f}",
-        ],
-        ["Latency mean", _fmt_ms(report.latency.mean_ms)],
-        ["Latency p50", _fmt_ms(report.latency.p50_ms)],
-        ["Latency p95", _fmt_ms(report.latency.p95_ms)],
-        ["Latency p99", _fmt_ms(report.latency.p99_ms)],
-        ["Class priors", _fmt_counts(report.class_priors)],
-        ["Model versions", _fmt_counts(report.model_versions)],
-    ]
-    routes = [
-        [route, str(s.count), _fmt_percent(s.percent), _fmt_counts(s.fallback_reasons)]
-        for route, s in report.routes.items()
-    ]
-    emotions = [
-        [emotion, str(s.count), _fmt_percent(s.percent)] for emotion, s in report.emotions.items()
-    ]
-    days = [
-        [
-            d.day.isoformat(),
-            str(d.n),
-            _fmt_ms(d.mean_latency_ms),
-            _fmt_ms(d.p95_latency_ms),
-            _fmt_rate(d.low_confidence_rate),
-            _fmt_rate(d.fallback_rate),
-            *(str(d.routes[route]) for route in ROUTES),
-        ]
-        for d in report.days
-    ]
-    files = [
-        [f.path, str(f.records), str(f.malformed_lines), f.error or "ok"] for f in report.files
-    ]
-    return [
-        ("Summary", ["Metric", "Value"], summary),
-        ("Routes", ["Route", "N", "%", "Fallback reasons"], routes),
-        ("Emotions", ["Emotion", "N", "%"], emotions),
-        (
-            "Per day",
-            ["Date", "N", "Mean latency", "p95 latency", "Low-conf", "Fallback", *ROUTES],
-            days,
-        ),
-        ("Files", ["File", "Records", "Malformed", "Status"], files),
-    ]
-
-
-def _printable(cell: str) -> str:
-    """Log fields are written by whoever can write the log directory: never echo their escapes."""
-    return _UNPRINTABLE.sub("\ufffd", cell)
-
-
-def _text_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    """Columns padded to width; right-aligned where every cell is a number (or "-")."""
-    rows = [[_printable(cell) for cell in row] for row in rows]
-    columns = list(zip(header, *rows, strict=True))
-    widths = [max(map(len, column)) for column in columns]
-    numeric = [all(cell[:1].isdigit() or cell == "-" for cell in column[1:]) for column in columns]
-    return [
-        "  ".join(
-            cell.rjust(width) if right else cell.ljust(width)
-            for cell, width, right in zip(row, widths, numeric, strict=True)
-        ).rstrip()
-        for row in [header, *rows]
-    ]
-
-
-def _markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    def line(cells: list[str]) -> str:
-        return "| " + " | ".join(_printable(c).replace("|", "\\|") for c in cells) + " |"
-
-    return [line(header), "|" + "---|" * len(header), *(line(row) for row in rows)]
-
-
-def render(report: Report, fmt: Format) -> str:
-    if fmt == "json":
-        return report.model_dump_json(indent=2)
-    out = ["# Prediction report" if fmt == "markdown" else "Prediction report"]
-    for title, header, rows in _sections(report):
-        out += ["", f"## {title}" if fmt == "markdown" else f"{title}\n{'-' * len(title)}"]
-        if fmt == "markdown":
-            out += ["", *_markdown_table(header, rows)]
-        else:
-            out += _text_table(header, rows)
-    return "\n".join(out) + "\n"
-
-
-def plot(report: Report, path: Path) -> None:
-    """Write a PNG: emotion distribution, latency histogram, routes per day."""
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as exc:
-        raise RuntimeError("plotting needs matplotlib: pip install 'jeffrey-affect[plot]'") from exc
-
-    fig = Figure(figsize=(16, 4.5), layout="constrained")
-    FigureCanvasAgg(fig)
-    ax_emotions, ax_latency, ax_days = fig.subplots(1, 3)
-
-    ax_emotions.bar(list(report.emotions), [s.count for s in report.emotions.values()])
-    ax_emotions.set_title(f"Emotions (n={report.total})")
-    ax_emotions.tick_params(axis="x", labelrotation=45)
-
-    # Regroup the fine bins to 10 per decade for display, clipping the out-of-range ends.
-    mids = [
-        min(max((b.low_ms + b.high_ms) / 2, _LOW_MS), _HIGH_MS) for b in report.latency_histogram
-    ]
-    if mids:
-        first, last = (math.floor(10 * math.log10(ms / _LOW_MS)) for ms in (min(mids), max(mids)))
-        ax_latency.hist(
-            mids,
-            bins=[_edge(10 * j) for j in range(first, last + 2)],
-            weights=[b.count for b in report.latency_histogram],
-        )
-        ax_latency.set_xscale("log")
-    ax_latency.set_title("Latency")
-    ax_latency.set_xlabel("ms")
-
-    labels = [d.day.isoformat() for d in report.days]
-    bottom = [0] * len(report.days)
-    for route in ROUTES:
-        counts = [d.routes[route] for d in report.days]
-        ax_days.bar(labels, counts, bottom=bottom, label=route)
-        bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
-    ax_days.set_title("Routes per day")
-    ax_days.tick_params(axis="x", labelrotation=45)
-    ax_days.legend()
-
-    fig.savefig(path, format="png")
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from exc
-
-
-def _rate(text: str) -> float:
-    try:
-        rate = float(text)
-    except ValueError:
-        rate = math.nan
-    if not 0.0 <= rate <= 1.0:
-        raise argparse.ArgumentTypeError(f"not a rate between 0 and 1: {text!r}")
-    return rate
-
-
-def add_report_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--logs",
-        type=Path,
-        default=Path("logs/predictions"),
-        metavar="DIR",
-        help="directory of predictions_YYYY-MM-DD.jsonl[.gz] (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--since", type=_day, metavar="DATE", help="first file date, YYYY-MM-DD, inclusive"
-    )
-    parser.add_argument(
-        "--until", type=_day, metavar="DATE", help="last file date, YYYY-MM-DD, inclusive"
-    )
-    parser.add_argument("--format", choices=get_args(Format), default="text")
-    parser.add_argument("--plot", type=Path, metavar="FILE.png", help="also write a PNG")
-    parser.add_argument(
-        "--max-low-confidence-rate",
-        type=_rate,
-        metavar="R",
-        help="exit 2 when the low-confidence rate is above R (0..1)",
-    )
-    parser.add_argument(
-        "--max-fallback-rate",
-        type=_rate,
-        metavar="R",
-        help="exit 2 when the fallback rate (route other than linear_head) is above R (0..1)",
-    )
-
-
-def run_report(args: argparse.Namespace) -> int:
-    """Print the report; 1 when there is nothing to read, 2 when a --max-* rate is exceeded."""
-    try:
-        report = build_report(args.logs, args.since, args.until)
-    except FileNotFoundError as exc:
-        print(f"report: {exc}", file=sys.stderr)
-        return 1
-    if not report.files:
-        print(
-            f"report: no predictions_YYYY-MM-DD.jsonl[.gz] in {args.logs} "
-            f"for dates {_range(args.since, args.until)}",
-            file=sys.stderr,
-        )
-        return 1
-    print(render(report, args.format), end="")
-    if args.plot is not None:
-        try:
-            plot(report, args.plot)
-        except (RuntimeError, OSError) as exc:
-            print(f"report: cannot write the plot: {exc}", file=sys.stderr)
-            return 1
-    exceeded = [
-        (name, rate, limit)
-        for name, rate, limit in (
-            ("low-confidence rate", report.low_confidence_rate, args.max_low_confidence_rate),
-            ("fallback rate", report.fallback_rate, args.max_fallback_rate),
-        )
-        if rate is not None and limit is not None and rate > limit
-    ]
-    for name, rate, limit in exceeded:
-        print(f"report: {name} {rate:.4f} exceeds the maximum {limit:.4f}", file=sys.stderr)
-    return 2 if exceeded else 0

@@ -3,14 +3,18 @@
 import argparse
 import itertools
 import json
+import math
 import sys
+from datetime import date
 from pathlib import Path
+from typing import get_args
 
 from jeffrey_affect._classifier import AffectClassifier
 from jeffrey_affect._config import AffectConfig
 from jeffrey_affect._data import CHAT_TRAIN
 from jeffrey_affect._labels import EMOTIONS
-from jeffrey_affect._report import add_report_arguments, run_report
+from jeffrey_affect._render import Format, plot, range_text, render
+from jeffrey_affect._report import build_report
 
 STDIN_BATCH = 256
 """Lines of ``classify --stdin`` classified, printed and flushed together."""
@@ -131,6 +135,87 @@ def _prior(value: str) -> str | dict[str, float]:
     return weights
 
 
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from exc
+
+
+def _rate(text: str) -> float:
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = math.nan
+    if not 0.0 <= rate <= 1.0:
+        raise argparse.ArgumentTypeError(f"not a rate between 0 and 1: {text!r}")
+    return rate
+
+
+def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--logs",
+        type=Path,
+        default=Path("logs/predictions"),
+        metavar="DIR",
+        help="directory of predictions_YYYY-MM-DD.jsonl[.gz] (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--since", type=_day, metavar="DATE", help="first file date, YYYY-MM-DD, inclusive"
+    )
+    parser.add_argument(
+        "--until", type=_day, metavar="DATE", help="last file date, YYYY-MM-DD, inclusive"
+    )
+    parser.add_argument("--format", choices=get_args(Format), default="text")
+    parser.add_argument("--plot", type=Path, metavar="FILE.png", help="also write a PNG")
+    parser.add_argument(
+        "--max-low-confidence-rate",
+        type=_rate,
+        metavar="R",
+        help="exit 2 when the low-confidence rate is above R (0..1)",
+    )
+    parser.add_argument(
+        "--max-fallback-rate",
+        type=_rate,
+        metavar="R",
+        help="exit 2 when the fallback rate (route other than linear_head) is above R (0..1)",
+    )
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    """Print the report; 1 when there is nothing to read, 2 when a --max-* rate is exceeded."""
+    try:
+        report = build_report(args.logs, args.since, args.until)
+    except FileNotFoundError as exc:
+        print(f"report: {exc}", file=sys.stderr)
+        return 1
+    if not report.files:
+        print(
+            f"report: no predictions_YYYY-MM-DD.jsonl[.gz] in {args.logs} "
+            f"for dates {range_text(args.since, args.until)}",
+            file=sys.stderr,
+        )
+        return 1
+    print(render(report, args.format), end="")
+    if args.plot is not None:
+        try:
+            plot(report, args.plot)
+        except (RuntimeError, OSError) as exc:
+            print(f"report: cannot write the plot: {exc}", file=sys.stderr)
+            return 1
+    exceeded = [
+        (name, rate, limit)
+        for name, rate, limit in (
+            ("low-confidence rate", report.low_confidence_rate, args.max_low_confidence_rate),
+            ("fallback rate", report.fallback_rate, args.max_fallback_rate),
+        )
+        if rate is not None and limit is not None and rate > limit
+    ]
+    for name, rate, limit in exceeded:
+        print(f"report: {name} {rate:.4f} exceeds the maximum {limit:.4f}", file=sys.stderr)
+    return 2 if exceeded else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jeffrey-affect", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -185,8 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_validate)
 
     p = sub.add_parser("report", help="monitoring analysis of the prediction logs")
-    add_report_arguments(p)
-    p.set_defaults(run=run_report)
+    _add_report_arguments(p)
+    p.set_defaults(run=_cmd_report)
     return parser
 
 

@@ -18,16 +18,14 @@ from hypothesis import strategies as st
 
 from jeffrey_affect import _report as report_module
 from jeffrey_affect._log import PredictionLog
+from jeffrey_affect._render import plot, render
 from jeffrey_affect._report import (
     MAX_LINE_BYTES,
     PERCENTILE_RELATIVE_ERROR,
     Report,
-    add_report_arguments,
     build_report,
-    plot,
-    render,
-    run_report,
 )
+from jeffrey_affect.cli import build_parser
 from tests.results import made_result
 
 D25, D26, D27 = date(2026, 11, 25), date(2026, 11, 26), date(2026, 11, 27)
@@ -117,9 +115,12 @@ def _within_resolution(estimate: float | None, exact: float) -> bool:
 
 
 def _parse(*argv: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser()
-    add_report_arguments(parser)
-    return parser.parse_args(argv)
+    return build_parser().parse_args(["report", *argv])
+
+
+def run_report(args: argparse.Namespace) -> int:
+    code: int = args.run(args)
+    return code
 
 
 def test_reads_what_the_engine_logs(tmp_path: Path) -> None:

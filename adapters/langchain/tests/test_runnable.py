@@ -408,10 +408,9 @@ def test_the_traced_turn_is_what_the_prediction_log_keeps(
     counting_encoder: Encoder, tmp_path: Path, chars: int
 ) -> None:
     config = AffectConfig(log_dir=tmp_path, log_text_chars=chars, cache_size=0)
-    runnable = AffectRunnable(AffectClassifier(config, encoder=counting_encoder))
     recorder = Recorder()
-
-    runnable.invoke(CONFIDED, {"callbacks": [recorder]})
+    with AffectClassifier(config, encoder=counting_encoder) as classifier:
+        AffectRunnable(classifier).invoke(CONFIDED, {"callbacks": [recorder]})
 
     [log_file] = tmp_path.iterdir()
     [line] = log_file.read_text().splitlines()
