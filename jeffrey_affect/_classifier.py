@@ -130,6 +130,11 @@ class AffectClassifier:
         return shift
 
     def classify(self, text: str) -> AffectResult:
+        """One turn's emotion, confidence and scores, with the route that served it and why.
+
+        Never raises for what a model or a file does: a fault falls back to the next route and
+        says so in ``fallback_reason``. Raises ``TypeError`` only for a ``text`` that is not a str.
+        """
         if not isinstance(text, str):
             raise TypeError(f"classify() expects a str, got {type(text).__name__}")
         return self.classify_batch([text])[0]
