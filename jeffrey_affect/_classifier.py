@@ -52,37 +52,37 @@ class AffectClassifier:
     def __init__(
         self, config: AffectConfig | None = None, *, encoder: Encoder | None = None
     ) -> None:
-        self.config = config or AffectConfig()
-        artifacts_dir = self.config.artifacts_dir or bundled_artifacts_dir()
+        self._config = config or AffectConfig()
+        artifacts_dir = self._config.artifacts_dir or bundled_artifacts_dir()
         if encoder is None:
             encoder = load_encoder(
-                self.config.encoder_model,
-                self.config.encoder_prefix,
-                self.config.encoder_backend,
-                artifact_adapter(artifacts_dir, self.config.encoder_model),
+                self._config.encoder_model,
+                self._config.encoder_prefix,
+                self._config.encoder_backend,
+                artifact_adapter(artifacts_dir, self._config.encoder_model),
             )
         elif not isinstance(encoder, Encoder):
             raise TypeError(
                 f"encoder must have .dimension and .encode(list[str]), got {type(encoder).__name__}"
             )
-        self.encoder = encoder
-        self.artifacts: Artifacts = load_artifacts(artifacts_dir, encoder)
-        self.class_prior = _prior_name(self.config.class_prior)
-        self.prior_shift = self._prior_correction()
+        self._encoder: Encoder = encoder
+        self._artifacts: Artifacts = load_artifacts(artifacts_dir, encoder)
+        self._class_prior = _prior_name(self._config.class_prior)
+        self._prior_shift = self._prior_correction()
         self._log = (
             PredictionLog(
-                self.config.log_dir,
-                self.config.log_text_chars,
-                retention_days=self.config.log_retention_days,
-                compress_after_days=self.config.log_compress_after_days,
-                redactor=self.config.redactor or redact,
+                self._config.log_dir,
+                self._config.log_text_chars,
+                retention_days=self._config.log_retention_days,
+                compress_after_days=self._config.log_compress_after_days,
+                redactor=self._config.redactor or redact,
             )
-            if self.config.log_enabled
+            if self._config.log_enabled
             else None
         )
         if self._log is not None:  # the log closes with the classifier, kept alive by neither
             weakref.finalize(self, self._log.close)
-        self._cache: LRUCache[str, _Outcome] = LRUCache(maxsize=max(self.config.cache_size, 1))
+        self._cache: LRUCache[str, _Outcome] = LRUCache(maxsize=max(self._config.cache_size, 1))
         self._cache_lock = threading.Lock()
         self._encode_lock = threading.Lock()  # tokenizers are not safe for concurrent use
         self._stats_lock = threading.Lock()
@@ -93,8 +93,26 @@ class AffectClassifier:
         self._latencies: deque[float] = deque(maxlen=10_000)
 
     @property
+    def config(self) -> AffectConfig:
+        return self._config
+
+    @property
+    def encoder(self) -> Encoder:
+        return self._encoder
+
+    @property
+    def artifacts(self) -> Artifacts:
+        """What loaded from ``artifacts_dir``, and why anything did not."""
+        return self._artifacts
+
+    @property
+    def class_prior(self) -> str:
+        """ "uniform", "train" or "custom": the prior results are reported under."""
+        return self._class_prior
+
+    @property
     def model_version(self) -> str:
-        return self.artifacts.model_version
+        return self._artifacts.model_version
 
     def close(self) -> None:
         """Write out the queued log lines and stop the log's writer thread; idempotent.
@@ -117,8 +135,8 @@ class AffectClassifier:
 
     def _prior_correction(self) -> np.ndarray:
         """Logit shift from the training prior to the configured one."""
-        manifest = self.artifacts.manifest
-        prior = self.config.class_prior
+        manifest = self._artifacts.manifest
+        prior = self._config.class_prior
         if manifest is None or prior == "train":
             return np.zeros(len(EMOTIONS))
         counts = np.asarray(manifest.train_class_counts, dtype=np.float64)
@@ -161,14 +179,14 @@ class AffectClassifier:
         found: dict[str, _Outcome] = {}
         with self._cache_lock:
             for c in clean:
-                if c and self.config.cache_size and c in self._cache:
+                if c and self._config.cache_size and c in self._cache:
                     found[c] = self._cache[c]
         hits = set(found)
         misses = list(dict.fromkeys(c for c in clean if c and c not in found))
         if misses:
             fresh = self._score(misses)
             found.update(fresh)
-            if self.config.cache_size:
+            if self._config.cache_size:
                 with self._cache_lock:
                     for c, outcome in fresh.items():
                         if outcome.route != "regex":
@@ -190,12 +208,12 @@ class AffectClassifier:
         """Route each text: head, else prototypes, else regex; each fallback says why."""
         try:
             with self._encode_lock:
-                embeddings = np.asarray(self.encoder.encode(texts), dtype=np.float32)
+                embeddings = np.asarray(self._encoder.encode(texts), dtype=np.float32)
         except Exception as exc:  # any encoder fault must fall back, not escape
             # The exception's type only: its message may quote user text, and reasons are logged.
             reason = f"encoder failed: {type(exc).__name__}"
             return {t: self._regex(t, reason) for t in texts}
-        if embeddings.shape != (len(texts), self.encoder.dimension):
+        if embeddings.shape != (len(texts), self._encoder.dimension):
             reason = f"encoder returned shape {embeddings.shape}"
             return {t: self._regex(t, reason) for t in texts}
         finite = [bool(row.all()) for row in np.isfinite(embeddings)]
@@ -207,8 +225,8 @@ class AffectClassifier:
         return out
 
     def _score_embedded(self, texts: list[str], embeddings: np.ndarray) -> dict[str, _Outcome]:
-        head, prototypes = self.artifacts.head, self.artifacts.prototypes
-        reason = self.artifacts.head_problem
+        head, prototypes = self._artifacts.head, self._artifacts.prototypes
+        reason = self._artifacts.head_problem
         if head is not None:
             try:
                 return self._model_outcomes(
@@ -224,21 +242,24 @@ class AffectClassifier:
             except Exception as exc:
                 reason = f"{reason}; prototypes failed: {type(exc).__name__}"
         else:
-            problems = dict.fromkeys([reason, self.artifacts.prototypes_problem])
+            problems = dict.fromkeys([reason, self._artifacts.prototypes_problem])
             reason = "; ".join(p for p in problems if p)[:200]
         return {t: self._regex(t, reason) for t in texts}
 
     def _model_outcomes(
         self, texts: list[str], logits: np.ndarray, route: Route, reason: str | None
     ) -> dict[str, _Outcome]:
-        shifted = np.asarray(logits, dtype=np.float64) + self.prior_shift
-        if shifted.shape != (len(texts), len(EMOTIONS)) or not np.isfinite(shifted).all():
-            raise ValueError(f"{route} produced unusable scores of shape {shifted.shape}")
-        scores = softmax(shifted)
+        scores = self._probabilities(logits)
+        if scores.shape != (len(texts), len(EMOTIONS)) or not np.isfinite(scores).all():
+            raise ValueError(f"{route} produced unusable scores of shape {scores.shape}")
         return {
             t: _Outcome(tuple(map(float, row)), route, reason)
             for t, row in zip(texts, scores, strict=True)
         }
+
+    def _probabilities(self, logits: np.ndarray) -> np.ndarray:
+        """A model route's logits under the training prior, moved to the configured one."""
+        return softmax(np.asarray(logits, dtype=np.float64) + self._prior_shift)
 
     @staticmethod
     def _regex(text: str, reason: str) -> _Outcome:
@@ -253,11 +274,11 @@ class AffectClassifier:
             scores=dict(zip(EMOTIONS, outcome.scores, strict=True)),
             route=outcome.route,
             fallback_reason=outcome.reason,
-            low_confidence=confidence < self.config.low_confidence_threshold,
+            low_confidence=confidence < self._config.low_confidence_threshold,
             latency_ms=latency_ms,
             cache_hit=cache_hit,
             model_version=self.model_version,
-            class_prior=self.class_prior,
+            class_prior=self._class_prior,
         )
 
     def _record(self, results: list[AffectResult], texts: list[str]) -> None:
@@ -319,3 +340,16 @@ _EMPTY = _Outcome(_lexicon_tuple(""), "regex", "empty text")
 
 def _prior_name(prior: object) -> str:
     return prior if isinstance(prior, str) else "custom"
+
+
+def model_route_probabilities(
+    clf: AffectClassifier, texts: list[str], embeddings: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Each loaded model route alone, scored as the router scores it: for eval and validate."""
+    head, prototypes = clf.artifacts.head, clf.artifacts.prototypes
+    out: dict[str, np.ndarray] = {}
+    if head is not None:
+        out["linear_head"] = clf._probabilities(head.logits(texts, embeddings))
+    if prototypes is not None:
+        out["prototypes"] = clf._probabilities(prototypes.logits(embeddings))
+    return out

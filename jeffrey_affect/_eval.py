@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
-from jeffrey_affect._classifier import AffectClassifier, softmax
+from jeffrey_affect._classifier import AffectClassifier, model_route_probabilities
 from jeffrey_affect._embedding_cache import cached_embeddings
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._lexicon import lexicon_features
@@ -58,13 +58,8 @@ def route_probabilities(
     clf: AffectClassifier, texts: list[str], cache_dir: Path
 ) -> dict[str, np.ndarray]:
     """Each route alone, under the classifier's class prior, plus the router via classify_batch."""
-    out: dict[str, np.ndarray] = {}
     embeddings = cached_embeddings(clf.encoder, texts, cache_dir)
-    shift = clf.prior_shift
-    if clf.artifacts.head is not None:
-        out["linear_head"] = softmax(clf.artifacts.head.logits(texts, embeddings) + shift)
-    if clf.artifacts.prototypes is not None:
-        out["prototypes"] = softmax(clf.artifacts.prototypes.logits(embeddings) + shift)
+    out = model_route_probabilities(clf, texts, embeddings)
     out["regex"] = lexicon_features(texts)
     out["router"] = router_probabilities(clf, texts)
     return out

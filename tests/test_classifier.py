@@ -193,3 +193,10 @@ def test_encoder_without_the_protocol_is_rejected() -> None:
 def test_results_are_json_serialisable(make_classifier: Make) -> None:
     r = make_classifier().classify("wow!")
     assert AffectResult.model_validate(json.loads(r.model_dump_json())) == r
+
+
+def test_the_classifiers_state_is_read_only(make_classifier: Make) -> None:
+    clf = make_classifier(log_enabled=False)
+    for name in ("config", "encoder", "artifacts", "class_prior", "model_version"):
+        with pytest.raises(AttributeError):
+            setattr(clf, name, None)
