@@ -24,7 +24,6 @@ from jeffrey_affect._encoder import Encoder, load_encoder
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._lexicon import lexicon_features
 from jeffrey_affect._log import PredictionLog
-from jeffrey_affect._redact import redact
 from jeffrey_affect._result import AffectResult, Route
 from jeffrey_affect._text import preprocess_light
 
@@ -75,7 +74,7 @@ class AffectClassifier:
                 self._config.log_text_chars,
                 retention_days=self._config.log_retention_days,
                 compress_after_days=self._config.log_compress_after_days,
-                redactor=self._config.redactor or redact,
+                redactor=self._config.redactor,
             )
             if self._config.log_enabled
             else None

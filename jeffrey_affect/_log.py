@@ -84,7 +84,7 @@ class PredictionLog:
         *,
         retention_days: int | None = None,
         compress_after_days: int | None = None,
-        redactor: Callable[[str], str] = redact,
+        redactor: Callable[[str], str] | None = None,
     ) -> None:
         self.directory = directory
         self.text_chars = text_chars
@@ -259,9 +259,10 @@ class PredictionLog:
         return self.directory / f"predictions_{day:%Y-%m-%d}.jsonl"
 
 
-def logged_text(text: str, chars: int, redactor: Callable[[str], str] = redact) -> str:
+def logged_text(text: str, chars: int, redactor: Callable[[str], str] | None = None) -> str:
     """What the log keeps of a turn: redacted and cut to ``chars``, redacting only the window
-    that can reach it. Tracers get the same (the LangChain runnable).
+    that can reach it; ``redactor`` None is the built-in ``redact``. Tracers get the same (the
+    LangChain runnable).
 
     The window is ``chars + 2 * MARGIN`` characters. Where it cuts the text, a PII cut short can
     survive only in its last MARGIN characters (after redaction, at most as many), so those are
@@ -272,7 +273,7 @@ def logged_text(text: str, chars: int, redactor: Callable[[str], str] = redact) 
     if not chars:
         return ""
     window = text[: chars + 2 * MARGIN]
-    redacted = redactor(window)
+    redacted = (redactor or redact)(window)
     if len(window) < len(text):
         redacted = redacted[: max(len(redacted) - MARGIN, 0)]
     return redacted[:chars]

@@ -201,9 +201,9 @@ class OnnxEncoder:
         self.name = model
         self.backend = backend
         self.prefix = default_prefix(model) if prefix is None else prefix
-        self.adapter_sha256 = adapter_digest(adapter) if adapter else None
         directory = export(model, adapter)
         spec = json.loads((directory / SPEC_FILE).read_text())
+        self.adapter_sha256: str | None = spec["adapter_sha256"]  # the key hashed it already
         self.dimension: int = spec["dimension"]
         self._pooling: str = spec["pooling"]
         self._lowercase: bool = spec["lowercase"]

@@ -6,7 +6,6 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from jeffrey_affect import AffectClassifier, AffectConfig, AffectResult
 from jeffrey_affect._log import logged_text
-from jeffrey_affect._redact import redact
 from langchain_jeffrey_affect._text import AffectInput, affect_text
 
 
@@ -98,7 +97,7 @@ class AffectRunnable(Runnable[AffectInput, AffectResult]):
         if isinstance(text, TypeError):
             return ""
         config = self.classifier.config
-        return logged_text(text, config.log_text_chars, config.redactor or redact)
+        return logged_text(text, config.log_text_chars, config.redactor)
 
     def _classify(self, text: str | TypeError) -> AffectResult:
         if isinstance(text, TypeError):
