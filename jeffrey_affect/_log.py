@@ -1,16 +1,21 @@
 """The prediction log: one JSON line per classification in a UTC day-file, PII redacted first.
 
-Day-files are gzipped after ``compress_after_days`` and deleted after ``retention_days``, counted
-from the date in the file name rather than from file times, which copies and backups change.
+A day-file's name carries the host, and the process id when another process on the host holds the
+directory, so no two writers ever append to one file, not even on network storage, where appends
+from two clients can interleave. Day-files are gzipped after ``compress_after_days`` and deleted
+after ``retention_days``, counted from the date in the file name rather than from file times,
+which copies and backups change.
 """
 
 import atexit
 import contextlib
+import fcntl
 import gzip
 import os
 import queue
 import re
 import shutil
+import socket
 import stat
 import tempfile
 import threading
@@ -18,6 +23,7 @@ import weakref
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,7 +31,11 @@ from jeffrey_affect._labels import Emotion
 from jeffrey_affect._redact import MARGIN, redact
 from jeffrey_affect._result import AffectResult, Route
 
-_DAY_FILE = re.compile(r"predictions_(\d{4}-\d{2}-\d{2})\.jsonl(\.gz)?")
+_DAY_FILE = re.compile(
+    r"predictions_(\d{4}-\d{2}-\d{2})(?:_([A-Za-z0-9.-]+?)(?:_(\d+))?)?\.jsonl(\.gz)?"
+)
+"""``predictions_DATE[_HOST[_PID]].jsonl[.gz]``; names without a host, the older form, are still
+read and swept."""
 
 
 class LogRecord(BaseModel):
@@ -55,7 +65,8 @@ _Line = tuple[datetime, AffectResult, str]
 
 
 class PredictionLog:
-    """Appends to ``<directory>/predictions_YYYY-MM-DD.jsonl``; every line is written or counted.
+    """Appends to ``<directory>/predictions_YYYY-MM-DD_<host>[_<pid>].jsonl``; every line is
+    written or counted.
 
     ``write`` only queues the line: a writer thread, started on the first line, redacts it, makes
     its JSON and appends it, so classification never waits on the disk. A line that finds the
@@ -102,6 +113,9 @@ class PredictionLog:
         with contextlib.suppress(OSError):  # counted on the first write instead
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.refused = _unsafe_directory(directory)
+        held, self._writer_tag = _claim(directory, lock=self.refused is None)
+        if held is not None:  # the lock lasts as long as this log
+            weakref.finalize(self, os.close, held)
         self._lifecycle = retention_days is not None or compress_after_days is not None
         self._today = datetime.now(UTC).date()
         today_file = self._day_file(self._today)
@@ -217,8 +231,7 @@ class PredictionLog:
                 found = day_of(name)
                 if found is None:
                     continue
-                day, gzipped = found
-                age = (today - day).days
+                age = (today - found.day).days
                 path = self.directory / name
                 try:
                     if not stat.S_ISREG(path.lstat().st_mode):
@@ -228,7 +241,7 @@ class PredictionLog:
                     elif (
                         self.compress_after_days is not None
                         and age > self.compress_after_days
-                        and not gzipped
+                        and not found.gzipped
                     ):
                         self._compress(path)
                 except FileNotFoundError:
@@ -256,7 +269,7 @@ class PredictionLog:
         path.unlink()
 
     def _day_file(self, day: date) -> Path:
-        return self.directory / f"predictions_{day:%Y-%m-%d}.jsonl"
+        return self.directory / f"predictions_{day:%Y-%m-%d}_{self._writer_tag}.jsonl"
 
 
 def logged_text(text: str, chars: int, redactor: Callable[[str], str] | None = None) -> str:
@@ -298,15 +311,50 @@ _APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
 a FIFO planted there cannot hang the writer (fstat then refuses it)."""
 
 
-def day_of(name: str) -> tuple[date, bool] | None:
-    """A day-file's date and whether it is gzipped; None for any other name."""
+class DayFile(NamedTuple):
+    """What a day-file's name says: its UTC date, the writer's host and process (None in the
+    older names, and the process None where the writer held the directory), and gzip."""
+
+    day: date
+    host: str | None
+    process: int | None
+    gzipped: bool
+
+
+def day_of(name: str) -> DayFile | None:
+    """What a day-file's name says; None for any other name."""
     match = _DAY_FILE.fullmatch(name)
     if match is None:
         return None
     try:
-        return date.fromisoformat(match[1]), bool(match[2])
+        day = date.fromisoformat(match[1])
     except ValueError:  # predictions_2024-13-45.jsonl
         return None
+    return DayFile(day, match[2], None if match[3] is None else int(match[3]), bool(match[4]))
+
+
+def log_host() -> str:
+    """This host's name as day-file names carry it: no ``_``, which separates the name's parts."""
+    return re.sub(r"[^A-Za-z0-9.-]+", "-", socket.gethostname()).strip(".-") or "host"
+
+
+def _claim(directory: Path, *, lock: bool) -> tuple[int | None, str]:
+    """This writer's tag in day-file names, and the descriptor that holds it: the host alone
+    while this log holds a lock on ``directory`` (released when the log is collected or the
+    process ends, so a restarted replica takes its name back), else the host and the process id:
+    another process on the host writes there, or the file system cannot lock a directory (NFS)."""
+    host = log_host()
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY) if lock else None
+    except OSError:
+        fd = None
+    if fd is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd, host
+        except OSError:
+            os.close(fd)
+    return None, f"{host}_{os.getpid()}"
 
 
 def _ends_mid_line(path: Path) -> bool:

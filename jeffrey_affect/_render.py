@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from jeffrey_affect._report import HIGH_MS, LOW_MS, ROUTES, Report, bin_edge
+from jeffrey_affect._report import HIGH_MS, LOW_MS, ROUTES, GroupStats, Report, bin_edge
 
 Format = Literal["text", "markdown", "json"]
 
@@ -36,6 +36,17 @@ def _fmt_counts(counts: dict[str, int]) -> str:
 
 def range_text(since: date | None, until: date | None) -> str:
     return f"{since or 'first'} .. {until or 'last'}"
+
+
+def _group_cells(g: GroupStats) -> list[str]:
+    return [
+        str(g.n),
+        _fmt_ms(g.mean_latency_ms),
+        _fmt_ms(g.p95_latency_ms),
+        _fmt_rate(g.low_confidence_rate),
+        _fmt_rate(g.fallback_rate),
+        *(str(g.routes[route]) for route in ROUTES),
+    ]
 
 
 def _sections(report: Report) -> list[_Section]:
@@ -68,18 +79,9 @@ def _sections(report: Report) -> list[_Section]:
     emotions = [
         [emotion, str(s.count), _fmt_percent(s.percent)] for emotion, s in report.emotions.items()
     ]
-    days = [
-        [
-            d.day.isoformat(),
-            str(d.n),
-            _fmt_ms(d.mean_latency_ms),
-            _fmt_ms(d.p95_latency_ms),
-            _fmt_rate(d.low_confidence_rate),
-            _fmt_rate(d.fallback_rate),
-            *(str(d.routes[route]) for route in ROUTES),
-        ]
-        for d in report.days
-    ]
+    days = [[d.day.isoformat(), *_group_cells(d)] for d in report.days]
+    replicas = [[r.replica, str(r.files), *_group_cells(r)] for r in report.replicas]
+    figures = ["N", "Mean latency", "p95 latency", "Low-conf", "Fallback", *ROUTES]
     files = [
         [f.path, str(f.records), str(f.malformed_lines), f.error or "ok"] for f in report.files
     ]
@@ -87,11 +89,8 @@ def _sections(report: Report) -> list[_Section]:
         ("Summary", ["Metric", "Value"], summary),
         ("Routes", ["Route", "N", "%", "Fallback reasons"], routes),
         ("Emotions", ["Emotion", "N", "%"], emotions),
-        (
-            "Per day",
-            ["Date", "N", "Mean latency", "p95 latency", "Low-conf", "Fallback", *ROUTES],
-            days,
-        ),
+        ("Per day", ["Date", *figures], days),
+        ("Per replica", ["Replica", "Files", *figures], replicas),
         ("Files", ["File", "Records", "Malformed", "Status"], files),
     ]
 

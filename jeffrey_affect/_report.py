@@ -1,7 +1,10 @@
 """Monitoring report over the engine's prediction logs.
 
-The engine appends one JSON object per prediction to ``predictions_YYYY-MM-DD.jsonl`` (UTC date);
-older files may be gzipped. The report streams every file line by line, so memory does not grow
+The engine appends one JSON object per prediction to ``predictions_YYYY-MM-DD_HOST[_PID].jsonl``
+(UTC date); older files may be gzipped. The report reads a directory or a tree of replica
+directories (links are not followed) and breaks the figures down by replica: a file's folder
+under the root and the host in its name, so one replica's restarts (a new process id each) stay
+one replica. It streams every file line by line, so memory does not grow
 with the number of lines: counts are tallied as they go and latency percentiles come from a fixed
 histogram rather than a list of every value. Days are the files' dates, which is also what
 --since/--until select on. Any line that is not a valid ``LogRecord`` (bad JSON, missing or wrongly
@@ -19,6 +22,7 @@ import gzip
 import io
 import itertools
 import math
+import os
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -70,8 +74,9 @@ class HistogramBin(BaseModel):
     count: int
 
 
-class DayStats(BaseModel):
-    day: date
+class GroupStats(BaseModel):
+    """The figures of one day or one replica."""
+
     n: int
     mean_latency_ms: float | None
     p95_latency_ms: float | None
@@ -80,10 +85,22 @@ class DayStats(BaseModel):
     routes: dict[Route, int]
 
 
+class DayStats(GroupStats):
+    day: date
+
+
+class ReplicaStats(GroupStats):
+    """``replica`` is the folder under the root, then the host the files name."""
+
+    replica: str
+    files: int
+
+
 class FileStats(BaseModel):
     """One file read; ``error`` says why it could not be read to the end (e.g. truncated gzip)."""
 
     path: str
+    replica: str
     day: date
     records: int
     malformed_lines: int
@@ -115,6 +132,7 @@ class Report(BaseModel):
     class_priors: dict[str, int]
     model_versions: dict[str, int]
     days: list[DayStats]
+    replicas: list[ReplicaStats]
 
 
 def _ratio(count: int, total: int) -> float | None:
@@ -208,26 +226,34 @@ class _Tally:
         self.priors[record.class_prior] += 1
         self.versions[record.model_version] += 1
 
-    def day_stats(self, day: date) -> DayStats:
-        return DayStats(
-            day=day,
+    def figures(self) -> dict[str, object]:
+        """The fields of ``GroupStats``: what the per-day and per-replica tables show."""
+        return GroupStats(
             n=self.n,
             mean_latency_ms=self.latency.mean(),
             p95_latency_ms=self.latency.percentile(95),
             low_confidence_rate=_ratio(self.low_confidence, self.n),
             fallback_rate=_ratio(self.fallback, self.n),
             routes={route: self.routes[route] for route in ROUTES},
-        )
+        ).model_dump()
 
 
-def _log_files(log_dir: Path, since: date | None, until: date | None) -> list[tuple[date, Path]]:
+def _log_files(
+    log_dir: Path, since: date | None, until: date | None
+) -> list[tuple[date, str, Path]]:
+    """Each day-file under ``log_dir`` dated within [since, until], with its replica."""
     found = []
-    for path in log_dir.iterdir():
-        if (found_day := day_of(path.name)) is None:
-            continue
-        day = found_day[0]
-        if (since is None or day >= since) and (until is None or day <= until):
-            found.append((day, path))
+    for folder, _, names in os.walk(log_dir):
+        where = Path(folder).relative_to(log_dir)
+        for name in names:
+            if (day_file := day_of(name)) is None:
+                continue
+            if (since is None or day_file.day >= since) and (
+                until is None or day_file.day <= until
+            ):
+                parts = [*where.parts, day_file.host or ""]
+                replica = "/".join(p for p in parts if p) or "."
+                found.append((day_file.day, replica, Path(folder) / name))
     return sorted(found)
 
 
@@ -247,7 +273,7 @@ def _lines(stream: io.BufferedIOBase) -> Iterator[bytes | None]:
         yield None
 
 
-def _read(path: Path, day: date, tallies: tuple[_Tally, _Tally]) -> FileStats:
+def _read(path: Path, replica: str, day: date, tallies: tuple[_Tally, ...]) -> FileStats:
     """Tally one file's valid lines; a read error, or more than ``MAX_FILE_BYTES`` (a gzip
     bomb), ends the file but keeps what was read."""
     records = malformed = 0
@@ -271,20 +297,33 @@ def _read(path: Path, day: date, tallies: tuple[_Tally, _Tally]) -> FileStats:
     except (OSError, EOFError, zlib.error) as exc:
         error = f"{type(exc).__name__}: {exc}"
     return FileStats(
-        path=str(path), day=day, records=records, malformed_lines=malformed, error=error
+        path=str(path),
+        replica=replica,
+        day=day,
+        records=records,
+        malformed_lines=malformed,
+        error=error,
     )
 
 
 def build_report(log_dir: Path, since: date | None = None, until: date | None = None) -> Report:
-    """Read every log file dated within [since, until]; raise FileNotFoundError without log_dir."""
+    """Read every log file under log_dir dated within [since, until]; raise FileNotFoundError
+    without log_dir."""
     if not log_dir.is_dir():
         raise FileNotFoundError(f"no log directory at {log_dir}")
     overall = _Tally()
     days: dict[date, _Tally] = {}
+    replicas: dict[str, _Tally] = {}
     files = [
-        _read(path, day, (overall, days.setdefault(day, _Tally())))
-        for day, path in _log_files(log_dir, since, until)
+        _read(
+            path,
+            replica,
+            day,
+            (overall, days.setdefault(day, _Tally()), replicas.setdefault(replica, _Tally())),
+        )
+        for day, replica, path in _log_files(log_dir, since, until)
     ]
+    file_counts = Counter(f.replica for f in files)
     n = overall.n
     return Report(
         log_dir=str(log_dir),
@@ -320,5 +359,11 @@ def build_report(log_dir: Path, since: date | None = None, until: date | None = 
         },
         class_priors=dict(overall.priors.most_common()),
         model_versions=dict(overall.versions.most_common()),
-        days=[tally.day_stats(day) for day, tally in sorted(days.items())],
+        days=[
+            DayStats.model_validate({"day": day, **t.figures()}) for day, t in sorted(days.items())
+        ],
+        replicas=[
+            ReplicaStats.model_validate({"replica": r, "files": file_counts[r], **t.figures()})
+            for r, t in sorted(replicas.items())
+        ],
     )

@@ -158,7 +158,8 @@ def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=Path("logs/predictions"),
         metavar="DIR",
-        help="directory of predictions_YYYY-MM-DD.jsonl[.gz] (default: %(default)s)",
+        help="directory, or tree of replica directories, of prediction day-files "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--since", type=_day, metavar="DATE", help="first file date, YYYY-MM-DD, inclusive"
@@ -191,7 +192,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         return 1
     if not report.files:
         print(
-            f"report: no predictions_YYYY-MM-DD.jsonl[.gz] in {args.logs} "
+            f"report: no predictions_YYYY-MM-DD*.jsonl[.gz] under {args.logs} "
             f"for dates {range_text(args.since, args.until)}",
             file=sys.stderr,
         )

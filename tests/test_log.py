@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jeffrey_affect import AffectClassifier
-from jeffrey_affect._log import PredictionLog
+from jeffrey_affect._log import PredictionLog, log_host
 from jeffrey_affect._redact import MARGIN, redact
 from tests.results import made_result
 from tests.test_redact import AROUND, PHONES, cards, ibans
@@ -51,7 +51,7 @@ def test_each_prediction_is_one_json_line_in_the_utc_day_file(
 ) -> None:
     with make_classifier(log_dir=tmp_path / "logs") as clf:
         results = [*clf.classify_batch(["I'm thrilled!", "where is my order?"]), clf.classify("")]
-    path = tmp_path / "logs" / f"predictions_{datetime.now(UTC):%Y-%m-%d}.jsonl"
+    (path,) = (tmp_path / "logs").glob(f"predictions_{datetime.now(UTC):%Y-%m-%d}_*.jsonl")
     lines = [json.loads(x) for x in path.read_text().splitlines()]
     assert [line["emotion"] for line in lines] == [r.emotion for r in results]
     assert all(set(line) == FIELDS for line in lines)
@@ -284,7 +284,8 @@ def test_the_logged_text_is_the_whole_texts_redaction_cut(parts: list[str], char
 
 
 def _today_file(directory: Path) -> Path:
-    return directory / f"predictions_{datetime.now(UTC):%Y-%m-%d}.jsonl"
+    """The name this process takes in ``directory``: it holds the host's lock there."""
+    return directory / f"predictions_{datetime.now(UTC):%Y-%m-%d}_{log_host()}.jsonl"
 
 
 def test_a_link_planted_under_todays_name_is_never_written_through(tmp_path: Path) -> None:

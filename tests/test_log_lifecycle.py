@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from jeffrey_affect import AffectClassifier
 from jeffrey_affect import _log as log_module
-from jeffrey_affect._log import PredictionLog
+from jeffrey_affect._log import PredictionLog, log_host
 from jeffrey_affect._report import build_report
 from tests.results import made_result
 
@@ -235,7 +235,8 @@ def test_the_sweep_runs_on_the_first_write_of_a_day_not_on_every_write(
         log.write(RESULT, "same day")
     log.close()
     assert sweeps == [TODAY]
-    assert sorted(os.listdir(tmp_path)) == sorted([name_for(1), name_for(0)])
+    ours = f"predictions_{TODAY:%Y-%m-%d}_{log_host()}.jsonl"  # beside an older-style name
+    assert sorted(os.listdir(tmp_path)) == sorted([name_for(1), ours])
 
     tomorrow = TODAY + timedelta(days=1)
     clock.set(tomorrow, hour=0)
@@ -250,7 +251,7 @@ def test_the_sweep_runs_on_the_first_write_of_a_day_not_on_every_write(
 
     assert sweeps == [TODAY, tomorrow]
     assert sorted(os.listdir(tmp_path)) == sorted(
-        [name_for(1, gz=True), name_for(0), f"predictions_{tomorrow:%Y-%m-%d}.jsonl"]
+        [name_for(1, gz=True), ours, f"predictions_{tomorrow:%Y-%m-%d}_{log_host()}.jsonl"]
     )
     assert build_report(tmp_path).total == 2 + 50 + 20 + 1
 
