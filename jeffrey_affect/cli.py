@@ -128,6 +128,27 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0 if all(c.passed for c in checks) else 1
 
 
+def _cmd_score(args: argparse.Namespace) -> int:
+    try:
+        from jeffrey_affect.batch import score_file
+
+        rows = score_file(
+            args.input,
+            args.output,
+            text_column=args.text_column,
+            engine=args.engine,
+            address=args.address,
+        )
+    except ImportError as exc:
+        print(
+            f"score: needs {exc.name}: pip install 'jeffrey-affect[ray]' (local too: pyarrow)",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"scored {rows} rows into {args.output}", file=sys.stderr)
+    return 0
+
+
 def _prior(value: str) -> str | dict[str, float]:
     if value in ("uniform", "train"):
         return value
@@ -269,6 +290,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", type=Path, default=cache)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_cmd_validate)
+
+    p = sub.add_parser(
+        "score",
+        help="score an archive of turns (Parquet, JSONL or CSV) into Parquet",
+        description="Add emotion, confidence, scores, route and error columns to every row. "
+        "local: this process, one Parquet file; ray: a Ray cluster, a directory of Parquet files.",
+    )
+    p.add_argument(
+        "--input", type=Path, required=True, metavar="PATH", help=".parquet, .jsonl, .csv"
+    )
+    p.add_argument("--output", type=Path, required=True, metavar="PATH")
+    p.add_argument("--text-column", default="text", help="default: %(default)s")
+    p.add_argument("--engine", choices=("local", "ray"), default="local")
+    p.add_argument(
+        "--address", help="Ray cluster address (ray engine), e.g. auto; default: a new local one"
+    )
+    p.set_defaults(run=_cmd_score)
 
     p = sub.add_parser("report", help="monitoring analysis of the prediction logs")
     _add_report_arguments(p)

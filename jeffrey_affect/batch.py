@@ -1,0 +1,334 @@
+"""Archive scoring: tables of turns in, the same rows with their emotion out, on Ray Data or in
+this process.
+
+Both engines classify the same consecutive slices of ``BATCH_ROWS`` rows, each with one
+``classify_batch`` call on a classifier whose cache is off, so a row's result depends only on its
+slice, not on which worker saw which texts before: the two engines write identical figures. The
+default int8 encoder scores a turn slightly differently beside other turns (``ENCODE_CHUNK`` in
+``_classifier``); aligning the slices is what makes the engines agree to the bit.
+
+Needs pyarrow (``pip install 'jeffrey-affect[ray]'``); Ray only for ``score_dataset``.
+"""
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from jeffrey_affect._classifier import AffectClassifier
+from jeffrey_affect._config import AffectConfig
+from jeffrey_affect._labels import EMOTIONS, Emotion
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import ray.data
+
+BATCH_ROWS = 256
+"""Rows per ``classify_batch`` call: enough to keep the encoder busy, few enough that a retried
+task redoes little."""
+OUTPUT_COLUMNS = ("emotion", "confidence", "scores", "route", "error")
+Engine = Literal["local", "ray"]
+InputFormat = Literal["parquet", "jsonl", "csv"]
+_SUFFIXES: dict[str, InputFormat] = {
+    ".parquet": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+}
+
+
+def archive_classifier(config: AffectConfig | None = None) -> AffectClassifier:
+    """The classifier both engines score with: the given settings, with the cache off (a row's
+    result must not depend on what its worker saw before) and no prediction log (the log is for
+    live traffic; an archive would swamp its report)."""
+    settings = (config or AffectConfig()).model_copy(update={"cache_size": 0, "log_enabled": False})
+    return AffectClassifier(settings)
+
+
+def score_table(clf: AffectClassifier, table: "pa.Table", text_column: str) -> "pa.Table":
+    """``table`` with the output columns added and ``text_column`` made a string column.
+
+    A value that is not a string (null, a number) is null in ``text_column`` and in the outputs,
+    and ``error`` says what it was; the other rows are classified in one ``classify_batch``.
+    """
+
+    clash = sorted(set(OUTPUT_COLUMNS) & set(table.column_names) - {text_column})
+    if clash:
+        raise ValueError(f"the input already has output columns {clash}: rename them first")
+    if text_column not in table.column_names:
+        raise ValueError(f"no column {text_column!r}; the columns are {table.column_names}")
+    values = table.column(text_column).to_pylist()
+    return _with_outputs(clf, table.drop_columns([text_column]), text_column, values)
+
+
+def score_json_lines(clf: AffectClassifier, lines: list[str], text_column: str) -> "pa.Table":
+    """JSON Lines scored: each line an object, whose ``text_column`` may hold any JSON value.
+
+    Parsed here rather than by Arrow, whose reader stops at a field that changes type; a line
+    that is not a JSON object becomes a row of nulls with an ``error``.
+    """
+    import pyarrow as pa
+
+    records: list[dict[str, Any]] = []
+    values: list[object] = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict):
+            records.append({})
+            values.append(_NotAnObject())
+            continue
+        values.append(record.pop(text_column, None))
+        records.append(record)
+    others = pa.Table.from_pylist(records)
+    clash = sorted(set(OUTPUT_COLUMNS) & set(others.column_names))
+    if clash:
+        raise ValueError(f"the input already has output columns {clash}: rename them first")
+    return _with_outputs(clf, others, text_column, values)
+
+
+class _NotAnObject:
+    """A JSON line that did not parse to an object."""
+
+
+def _with_outputs(
+    clf: AffectClassifier, others: "pa.Table", text_column: str, values: list[object]
+) -> "pa.Table":
+    import pyarrow as pa
+
+    texts = [v for v in values if isinstance(v, str)]
+    results = iter(clf.classify_batch(texts))
+    emotion: list[str | None] = []
+    confidence: list[float | None] = []
+    scores: list[dict[Emotion, float] | None] = []
+    route: list[str | None] = []
+    error: list[str | None] = []
+    for value in values:
+        if isinstance(value, str):
+            r = next(results)
+            emotion.append(r.emotion)
+            confidence.append(r.confidence)
+            scores.append(r.scores)
+            route.append(r.route)
+            error.append(None)
+            continue
+        for column in (emotion, confidence, scores, route):
+            column.append(None)
+        error.append(_problem(value, text_column))
+    columns = {
+        text_column: pa.array([v if isinstance(v, str) else None for v in values], pa.string()),
+        "emotion": pa.array(emotion, pa.string()),
+        "confidence": pa.array(confidence, pa.float64()),
+        "scores": pa.array(scores, pa.struct([(e, pa.float64()) for e in EMOTIONS])),
+        "route": pa.array(route, pa.string()),
+        "error": pa.array(error, pa.string()),
+    }
+    return pa.table({**dict(zip(others.column_names, others.columns, strict=True)), **columns})
+
+
+def _problem(value: object, text_column: str) -> str:
+    if isinstance(value, _NotAnObject):
+        return "the line is not a JSON object"
+    if value is None:
+        return f"{text_column} is null"
+    return f"{text_column} is {type(value).__name__}, not a string"
+
+
+class _Scorer:
+    """One per Ray worker: the model loads once, in ``__init__``, and serves every batch."""
+
+    def __init__(self, config: AffectConfig, text_column: str, json_lines: bool) -> None:
+        self._clf = archive_classifier(config)
+        self._text_column = text_column
+        self._json_lines = json_lines
+
+    def __call__(self, batch: "pa.Table") -> "pa.Table":
+        if self._json_lines:
+            lines = batch.column(_LINE).to_pylist()
+            return score_json_lines(self._clf, lines, self._text_column)
+        return score_table(self._clf, batch, self._text_column)
+
+
+_LINE = "text"
+"""The column ``ray.data.read_text`` puts each line in."""
+
+
+def score_dataset(
+    ds: "ray.data.Dataset",
+    *,
+    text_column: str = "text",
+    config: AffectConfig | None = None,
+    concurrency: int | None = None,
+) -> "ray.data.Dataset":
+    """``ds`` with ``emotion``, ``confidence``, ``scores`` (a struct of every emotion's score),
+    ``route`` and ``error`` columns, in the input's row order.
+
+    Each worker (``concurrency`` of them; Ray's autoscaling default when None) loads the model
+    once and scores consecutive slices of ``BATCH_ROWS`` rows, the slices ``score`` makes in one
+    process. ``config`` travels to the workers, so they score with the driver's settings. Turns
+    on ``preserve_order`` in ``ds.context``, which ``ds`` shares with the datasets made from it.
+    """
+    return _score(ds, text_column, config, concurrency, json_lines=False)
+
+
+def _score(
+    ds: "ray.data.Dataset",
+    text_column: str,
+    config: AffectConfig | None,
+    concurrency: int | None,
+    *,
+    json_lines: bool,
+) -> "ray.data.Dataset":
+    settings = config or AffectConfig()  # the driver's environment, not each worker's
+    # Slices of exactly BATCH_ROWS rows, in order, whatever the input's blocks: the slices the
+    # local engine makes, so that int8's batch-dependence cannot tell the engines apart.
+    ds.context.execution_options.preserve_order = True
+    aligned = ds.repartition(target_num_rows_per_block=BATCH_ROWS, strict=True)
+    return aligned.map_batches(
+        _Scorer,
+        fn_constructor_args=(settings, text_column, json_lines),
+        batch_size=BATCH_ROWS,
+        batch_format="pyarrow",
+        concurrency=concurrency,
+    )
+
+
+def input_format(path: Path) -> InputFormat:
+    """By suffix: .parquet, .jsonl (or .ndjson), .csv."""
+    try:
+        return _SUFFIXES[path.suffix.lower()]
+    except KeyError:
+        raise ValueError(
+            f"cannot tell the format of {path}: name it .parquet, .jsonl, .ndjson or .csv"
+        ) from None
+
+
+def score_file(
+    source: Path,
+    output: Path,
+    *,
+    text_column: str = "text",
+    engine: Engine = "local",
+    address: str | None = None,
+    config: AffectConfig | None = None,
+) -> int:
+    """Score ``source`` into the Parquet ``output``; return the number of rows.
+
+    ``local`` writes one file with a progress bar; ``ray`` writes a directory of files, one per
+    block, on the cluster at ``address`` (a new local one when None), with Ray's progress bars.
+    """
+    fmt = input_format(source)
+    if engine == "ray":
+        return _score_file_on_ray(source, output, fmt, text_column, address, config)
+    return _score_file_locally(source, output, fmt, text_column, config)
+
+
+def _score_file_on_ray(
+    source: Path,
+    output: Path,
+    fmt: InputFormat,
+    text_column: str,
+    address: str | None,
+    config: AffectConfig | None,
+) -> int:
+    import ray
+
+    ray.init(address=address, ignore_reinit_error=True)
+    if fmt == "parquet":
+        ds = ray.data.read_parquet(str(source))
+    elif fmt == "csv":
+        ds = ray.data.read_csv(str(source), convert_options=_csv_options(text_column))
+    else:
+        ds = ray.data.read_text(str(source), drop_empty_lines=True)
+    scored = _score(ds, text_column, config, None, json_lines=fmt == "jsonl")
+    scored.write_parquet(str(output))
+    return int(ray.data.read_parquet(str(output)).count())
+
+
+def _score_file_locally(
+    source: Path, output: Path, fmt: InputFormat, text_column: str, config: AffectConfig | None
+) -> int:
+    import pyarrow.parquet as pq
+    from tqdm import tqdm
+
+    clf = archive_classifier(config)
+    rows = 0
+    writer: pq.ParquetWriter | None = None
+    try:
+        with tqdm(unit="row", desc=f"scoring {source.name}", total=_rows_in(source, fmt)) as bar:
+            for scored in _local_slices(clf, source, fmt, text_column):
+                if writer is None:
+                    writer = pq.ParquetWriter(output, scored.schema)
+                writer.write_table(scored)
+                rows += scored.num_rows
+                bar.update(scored.num_rows)
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows
+
+
+def _local_slices(
+    clf: AffectClassifier, source: Path, fmt: InputFormat, text_column: str
+) -> Iterator["pa.Table"]:
+    if fmt == "jsonl":
+        with source.open(encoding="utf-8") as f:
+            lines = (line.rstrip("\r\n") for line in f if line.strip())
+            while chunk := _take(lines, BATCH_ROWS):
+                yield score_json_lines(clf, chunk, text_column)
+        return
+    for table in _rechunk(_arrow_batches(source, fmt, text_column)):
+        yield score_table(clf, table, text_column)
+
+
+def _arrow_batches(source: Path, fmt: InputFormat, text_column: str) -> Iterator["pa.Table"]:
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    if fmt == "parquet":
+        batches: Iterable[pa.RecordBatch] = pq.ParquetFile(source).iter_batches(BATCH_ROWS)
+    else:
+        batches = pcsv.open_csv(source, convert_options=_csv_options(text_column))
+    for batch in batches:
+        yield pa.Table.from_batches([batch])
+
+
+def _rechunk(tables: Iterator["pa.Table"]) -> Iterator["pa.Table"]:
+    """Exactly ``BATCH_ROWS`` rows a table, the last excepted, whatever the reader's batches."""
+    import pyarrow as pa
+
+    pending: list[pa.Table] = []
+    held = 0
+    for table in tables:
+        pending.append(table)
+        held += table.num_rows
+        while held >= BATCH_ROWS:
+            joined = pa.concat_tables(pending)
+            yield joined.slice(0, BATCH_ROWS)
+            pending, held = [joined.slice(BATCH_ROWS)], held - BATCH_ROWS
+    if held:
+        yield pa.concat_tables(pending)
+
+
+def _take(lines: Iterator[str], n: int) -> list[str]:
+    return [line for _, line in zip(range(n), lines, strict=False)]
+
+
+def _csv_options(text_column: str) -> Any:
+    """CSV has no types: the text column is read as text, so "42" is a turn to classify."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    return pcsv.ConvertOptions(column_types={text_column: pa.string()})
+
+
+def _rows_in(source: Path, fmt: InputFormat) -> int | None:
+    """For the progress bar: Parquet says; the text formats would need a pass of their own."""
+    if fmt != "parquet":
+        return None
+    import pyarrow.parquet as pq
+
+    return int(pq.ParquetFile(source).metadata.num_rows)

@@ -1,0 +1,149 @@
+"""Archive scoring on a real local Ray cluster: row for row what ``classify_batch`` gives, even
+when a worker dies mid-job, and the ``score`` command's two engines write the same rows.
+
+"Identical" is exact: equal floats, not close ones. Both sides classify the same slices of
+``BATCH_ROWS`` rows with the cache off, which is what ``score_dataset`` promises; the default int8
+encoder would move a turn's scores slightly in another slice.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+ray = pytest.importorskip("ray", reason="archive scoring needs the [ray] extra")
+pa = pytest.importorskip("pyarrow", reason="archive scoring needs the [ray] extra")
+pq = pytest.importorskip("pyarrow.parquet", reason="archive scoring needs the [ray] extra")
+
+from jeffrey_affect import EMOTIONS  # noqa: E402
+from jeffrey_affect._data import CHAT_TRAIN  # noqa: E402
+from jeffrey_affect.batch import BATCH_ROWS, archive_classifier, score_dataset  # noqa: E402
+from jeffrey_affect.cli import main  # noqa: E402
+from tests.integration._ray_fault import MARKER  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+ROWS = 2000
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A local Ray cluster whose first ``classify_batch`` kills its worker; the marker file
+    names the process that died."""
+    marker = tmp_path_factory.mktemp("fault") / "crashed"
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        runtime_env={
+            "env_vars": {"PYTHONPATH": path, MARKER: str(marker)},
+            "worker_process_setup_hook": "tests.integration._ray_fault.crash_first_classify_batch",
+        },
+    )
+    yield marker
+    ray.shutdown()
+
+
+def _turns() -> list[object]:
+    """Chat turns from the training file, with a null and numbers among them."""
+    lines = CHAT_TRAIN.read_text(encoding="utf-8").splitlines()
+    turns: list[object] = [line.split("\t", 1)[1] for line in lines[:ROWS]]
+    turns[3], turns[BATCH_ROWS + 1], turns[-1] = None, 42, 3.5
+    return turns
+
+
+def _expected(turns: list[object]) -> list[tuple[str, float, list[float], str] | None]:
+    """``classify_batch`` over each slice of BATCH_ROWS rows' strings, in this process."""
+    clf = archive_classifier()
+    out: list[tuple[str, float, list[float], str] | None] = []
+    for start in range(0, len(turns), BATCH_ROWS):
+        chunk = turns[start : start + BATCH_ROWS]
+        results = iter(clf.classify_batch([t for t in chunk if isinstance(t, str)]))
+        for turn in chunk:
+            if not isinstance(turn, str):
+                out.append(None)
+                continue
+            r = next(results)
+            out.append((r.emotion, r.confidence, [r.scores[e] for e in EMOTIONS], r.route))
+    return out
+
+
+def test_ray_scores_every_row_as_classify_batch_does_though_a_worker_dies(
+    cluster: Path,
+) -> None:
+    turns = _turns()
+    # uneven blocks, so that only score_dataset's own slicing can line the batches up
+    ds = ray.data.from_items(
+        [{"id": i, "text": t} for i, t in enumerate(turns)], override_num_blocks=7
+    )
+    rows = score_dataset(ds, concurrency=1).take_all()
+
+    assert cluster.is_file(), "no worker died: the fault was not injected"
+    assert int(cluster.read_text()) != os.getpid()
+    assert [row["id"] for row in rows] == list(range(ROWS))  # complete, in order
+    got = [
+        None
+        if row["error"] is not None
+        else (row["emotion"], row["confidence"], [row["scores"][e] for e in EMOTIONS], row["route"])
+        for row in rows
+    ]
+    assert got == _expected(turns)
+    errors = {row["id"]: row["error"] for row in rows if row["error"] is not None}
+    assert errors == {
+        3: "text is null",
+        BATCH_ROWS + 1: "text is int, not a string",
+        ROWS - 1: "text is float, not a string",
+    }
+    assert all(rows[i]["text"] is None and rows[i]["emotion"] is None for i in errors)
+
+
+def test_the_score_command_writes_the_same_rows_on_either_engine(
+    cluster: Path, tmp_path: Path
+) -> None:
+    turns = [t if isinstance(t, str) else None for t in _turns()[: 3 * BATCH_ROWS - 7]]
+    source = tmp_path / "turns.parquet"
+    table = pa.table({"conversation": [f"c{i // 4}" for i in range(len(turns))], "text": turns})
+    pq.write_table(table, source, row_group_size=100)  # reader batches unlike the slices
+
+    for engine in ("local", "ray"):
+        argv = ["score", "--input", str(source), "--output", str(tmp_path / engine)]
+        assert main([*argv, "--engine", engine]) == 0
+
+    local, on_ray = pq.read_table(tmp_path / "local"), pq.read_table(tmp_path / "ray")
+    assert local.column_names == ["conversation", "text", *OUTPUTS]
+    assert local.num_rows == len(turns)
+    assert on_ray.select(local.column_names).equals(local)
+    errors = [(i, e) for i, e in enumerate(local.column("error").to_pylist()) if e]
+    assert errors == [(3, "text is null"), (BATCH_ROWS + 1, "text is null")]
+
+
+OUTPUTS = ["emotion", "confidence", "scores", "route", "error"]
+
+
+def test_jsonl_rows_of_any_type_are_scored_or_explained(cluster: Path, tmp_path: Path) -> None:
+    source = tmp_path / "turns.jsonl"
+    records = [
+        {"id": 1, "text": "the parcel never came and nobody answers, I'm furious"},
+        {"id": 2, "text": 17},
+        {"id": 3},
+        {"id": 4, "text": "thank you, that fixed it!"},
+    ]
+    lines = [json.dumps(r) for r in records[:2]] + ["", "[1, 2]", "{not json"]
+    source.write_text("\n".join(lines + [json.dumps(r) for r in records[2:]]) + "\n")
+
+    for engine in ("local", "ray"):
+        argv = ["score", "--input", str(source), "--output", str(tmp_path / engine)]
+        assert main([*argv, "--engine", engine]) == 0
+    local, on_ray = pq.read_table(tmp_path / "local"), pq.read_table(tmp_path / "ray")
+
+    assert on_ray.select(local.column_names).equals(local)
+    rows = local.to_pylist()
+    assert [(r["id"], r["error"]) for r in rows] == [
+        (1, None),
+        (2, "text is int, not a string"),
+        (None, "the line is not a JSON object"),
+        (None, "the line is not a JSON object"),
+        (3, "text is null"),
+        (4, None),
+    ]
+    assert [r["emotion"] for r in rows] == ["anger", None, None, None, None, "joy"]
