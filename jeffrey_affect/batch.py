@@ -7,7 +7,7 @@ slice, not on which worker saw which texts before: the two engines write identic
 default int8 encoder scores a turn slightly differently beside other turns (``ENCODE_CHUNK`` in
 ``_classifier``); aligning the slices is what makes the engines agree to the bit.
 
-Needs pyarrow (``pip install 'jeffrey-affect[ray]'``); Ray only for ``score_dataset``.
+Needs pyarrow (the ``parquet`` extra), and Ray for ``score_dataset`` (the ``ray`` extra).
 """
 
 import json
@@ -160,27 +160,29 @@ def score_dataset(
     *,
     text_column: str = "text",
     config: AffectConfig | None = None,
-    concurrency: int | None = None,
+    workers: int | None = None,
 ) -> "ray.data.Dataset":
     """``ds`` with ``emotion``, ``confidence``, ``scores`` (a struct of every emotion's score),
     ``route`` and ``error`` columns, in the input's row order.
 
-    Each worker (``concurrency`` of them; Ray's autoscaling default when None) loads the model
+    Each of ``workers`` Ray actors (an autoscaling pool when None) loads the model
     once and scores consecutive slices of ``BATCH_ROWS`` rows, the slices ``score`` makes in one
     process. ``config`` travels to the workers, so they score with the driver's settings. Turns
     on ``preserve_order`` in ``ds.context``, which ``ds`` shares with the datasets made from it.
     """
-    return _score(ds, text_column, config, concurrency, json_lines=False)
+    return _score(ds, text_column, config, workers, json_lines=False)
 
 
 def _score(
     ds: "ray.data.Dataset",
     text_column: str,
     config: AffectConfig | None,
-    concurrency: int | None,
+    workers: int | None,
     *,
     json_lines: bool,
 ) -> "ray.data.Dataset":
+    import ray.data
+
     settings = config or AffectConfig()  # the driver's environment, not each worker's
     # Slices of exactly BATCH_ROWS rows, in order, whatever the input's blocks: the slices the
     # local engine makes, so that int8's batch-dependence cannot tell the engines apart.
@@ -191,7 +193,7 @@ def _score(
         fn_constructor_args=(settings, text_column, json_lines),
         batch_size=BATCH_ROWS,
         batch_format="pyarrow",
-        concurrency=concurrency,
+        compute=None if workers is None else ray.data.ActorPoolStrategy(size=workers),
     )
 
 

@@ -140,10 +140,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
             address=args.address,
         )
     except ImportError as exc:
-        print(
-            f"score: needs {exc.name}: pip install 'jeffrey-affect[ray]' (local too: pyarrow)",
-            file=sys.stderr,
-        )
+        extra = "ray" if args.engine == "ray" else "parquet"
+        print(f"score: needs {exc.name}: pip install 'jeffrey-affect[{extra}]'", file=sys.stderr)
         return 1
     print(f"scored {rows} rows into {args.output}", file=sys.stderr)
     return 0

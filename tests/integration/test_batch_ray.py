@@ -8,6 +8,7 @@ encoder would move a turn's scores slightly in another slice.
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -76,7 +77,7 @@ def test_ray_scores_every_row_as_classify_batch_does_though_a_worker_dies(
     ds = ray.data.from_items(
         [{"id": i, "text": t} for i, t in enumerate(turns)], override_num_blocks=7
     )
-    rows = score_dataset(ds, concurrency=1).take_all()
+    rows = score_dataset(ds, workers=1).take_all()
 
     assert cluster.is_file(), "no worker died: the fault was not injected"
     assert int(cluster.read_text()) != os.getpid()
@@ -147,3 +148,20 @@ def test_jsonl_rows_of_any_type_are_scored_or_explained(cluster: Path, tmp_path:
         (4, None),
     ]
     assert [r["emotion"] for r in rows] == ["anger", None, None, None, None, "joy"]
+
+
+def test_the_readme_snippet_scores_a_parquet_folder(
+    cluster: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fenced ``py``, not ``python``: the Quick start's test run has no Ray, so this test runs it."""
+    (snippet,) = re.findall(r"```py\n(.*?)```", (REPO / "README.md").read_text(), flags=re.S)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "turns").mkdir()
+    turns = ["where is my refund??", "love it, thank you", None]
+    pq.write_table(pa.table({"text": turns}), tmp_path / "turns" / "part-0.parquet")
+
+    exec(snippet, {})  # noqa: S102: the README's own code
+
+    scored = pq.read_table(tmp_path / "scored").to_pylist()
+    assert [r["text"] for r in scored] == turns
+    assert [r["error"] is None for r in scored] == [True, True, False]
