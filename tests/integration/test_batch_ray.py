@@ -153,14 +153,14 @@ def test_jsonl_rows_of_any_type_are_scored_or_explained(cluster: Path, tmp_path:
 def test_the_readme_snippet_scores_a_parquet_folder(
     cluster: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Fenced ``py``, not ``python``: the Quick start's test run has no Ray, so this test runs it."""
+    """Fenced ``py``, not ``python``: the Quick start has no Ray, so this test runs it instead."""
     (snippet,) = re.findall(r"```py\n(.*?)```", (REPO / "README.md").read_text(), flags=re.S)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "turns").mkdir()
     turns = ["where is my refund??", "love it, thank you", None]
     pq.write_table(pa.table({"text": turns}), tmp_path / "turns" / "part-0.parquet")
 
-    exec(snippet, {})  # noqa: S102: the README's own code
+    exec(snippet, {})  # noqa: S102  (the README's own code)
 
     scored = pq.read_table(tmp_path / "scored").to_pylist()
     assert [r["text"] for r in scored] == turns
