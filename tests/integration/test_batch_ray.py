@@ -9,6 +9,7 @@ encoder would move a turn's scores slightly in another slice.
 import json
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,21 +29,26 @@ ROWS = 2000
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A local Ray cluster whose first ``classify_batch`` kills its worker; the marker file
-    names the process that died."""
+    names the process that died. Started in a directory of its own, as a user starts one where
+    their files are: the workers resolve relative paths there."""
     marker = tmp_path_factory.mktemp("fault") / "crashed"
     path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        runtime_env={
-            "env_vars": {"PYTHONPATH": path, MARKER: str(marker)},
-            "worker_process_setup_hook": "tests.integration._ray_fault.crash_first_classify_batch",
-        },
-    )
-    yield marker
-    ray.shutdown()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path_factory.mktemp("cwd"))
+        ray.init(
+            num_cpus=2,
+            include_dashboard=False,
+            runtime_env={
+                "env_vars": {"PYTHONPATH": path, MARKER: str(marker)},
+                "worker_process_setup_hook": (
+                    "tests.integration._ray_fault.crash_first_classify_batch"
+                ),
+            },
+        )
+        yield marker
+        ray.shutdown()
 
 
 def _turns() -> list[object]:
@@ -150,18 +156,17 @@ def test_jsonl_rows_of_any_type_are_scored_or_explained(cluster: Path, tmp_path:
     assert [r["emotion"] for r in rows] == ["anger", None, None, None, None, "joy"]
 
 
-def test_the_readme_snippet_scores_a_parquet_folder(
-    cluster: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Fenced ``py``, not ``python``: the Quick start has no Ray, so this test runs it instead."""
+def test_the_readme_snippet_scores_a_parquet_folder(cluster: Path) -> None:
+    """Fenced ``py``, not ``python``: the Quick start has no Ray, so this test runs it instead,
+    in the directory the cluster started in."""
     (snippet,) = re.findall(r"```py\n(.*?)```", (REPO / "README.md").read_text(), flags=re.S)
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "turns").mkdir()
+    here = Path.cwd()
+    (here / "turns").mkdir()
     turns = ["where is my refund??", "love it, thank you", None]
-    pq.write_table(pa.table({"text": turns}), tmp_path / "turns" / "part-0.parquet")
+    pq.write_table(pa.table({"text": turns}), here / "turns" / "part-0.parquet")
 
     exec(snippet, {})  # noqa: S102  (the README's own code)
 
-    scored = pq.read_table(tmp_path / "scored").to_pylist()
+    scored = pq.read_table(here / "scored").to_pylist()
     assert [r["text"] for r in scored] == turns
     assert [r["error"] is None for r in scored] == [True, True, False]
