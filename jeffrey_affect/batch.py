@@ -51,55 +51,59 @@ def score_table(clf: AffectClassifier, table: "pa.Table", text_column: str) -> "
     A value that is not a string (null, a number) is null in ``text_column`` and in the outputs,
     and ``error`` says what it was; the other rows are classified in one ``classify_batch``.
     """
-
-    clash = sorted(set(OUTPUT_COLUMNS) & set(table.column_names) - {text_column})
-    if clash:
-        raise ValueError(f"the input already has output columns {clash}: rename them first")
     if text_column not in table.column_names:
         raise ValueError(f"no column {text_column!r}; the columns are {table.column_names}")
+    clash = sorted(set(OUTPUT_COLUMNS) & set(table.column_names))
+    if clash:
+        raise ValueError(f"the input already has output columns {clash}: rename them first")
     values = table.column(text_column).to_pylist()
-    return _with_outputs(clf, table.drop_columns([text_column]), text_column, values)
+    text, outputs = _outputs(clf, values, text_column)
+    table = table.set_column(table.column_names.index(text_column), text_column, text)
+    for name, column in outputs.items():
+        table = table.append_column(name, column)
+    return table
 
 
 def score_json_lines(clf: AffectClassifier, lines: list[str], text_column: str) -> "pa.Table":
-    """JSON Lines scored: each line an object, whose ``text_column`` may hold any JSON value.
+    """JSON Lines scored: ``text_column`` of each line's object, which may hold any JSON value,
+    then the line's other fields as one JSON object in ``fields``.
 
-    Parsed here rather than by Arrow, whose reader stops at a field that changes type; a line
-    that is not a JSON object becomes a row of nulls with an ``error``.
+    Parsed here rather than by Arrow, whose reader stops at a field that changes type; keeping the
+    other fields as JSON gives every slice the same columns, whatever its lines hold. A line that
+    is not a JSON object has null ``fields`` and outputs, and an ``error``.
     """
     import pyarrow as pa
 
-    records: list[dict[str, Any]] = []
+    fields: list[str | None] = []
     values: list[object] = []
     for line in lines:
         try:
             record = json.loads(line)
         except ValueError:
             record = None
-        if not isinstance(record, dict):
-            records.append({})
-            values.append(_NotAnObject())
-            continue
-        values.append(record.pop(text_column, None))
-        records.append(record)
-    others = pa.Table.from_pylist(records)
-    clash = sorted(set(OUTPUT_COLUMNS) & set(others.column_names))
-    if clash:
-        raise ValueError(f"the input already has output columns {clash}: rename them first")
-    return _with_outputs(clf, others, text_column, values)
+        if isinstance(record, dict):
+            values.append(record.pop(text_column, None))
+            fields.append(json.dumps(record, ensure_ascii=False))
+        else:
+            values.append(_NOT_AN_OBJECT)
+            fields.append(None)
+    text, outputs = _outputs(clf, values, text_column)
+    return pa.table({"fields": pa.array(fields, pa.string()), text_column: text, **outputs})
 
 
-class _NotAnObject:
-    """A JSON line that did not parse to an object."""
+_NOT_AN_OBJECT = object()
+"""Stands for the text of a JSON line that is not an object."""
 
 
-def _with_outputs(
-    clf: AffectClassifier, others: "pa.Table", text_column: str, values: list[object]
-) -> "pa.Table":
+def _outputs(
+    clf: AffectClassifier, values: list[object], text_column: str
+) -> tuple["pa.Array", dict[str, "pa.Array"]]:
+    """The text column, strings kept and anything else null, and the output columns."""
     import pyarrow as pa
 
-    texts = [v for v in values if isinstance(v, str)]
-    results = iter(clf.classify_batch(texts))
+    if text_column in OUTPUT_COLUMNS:
+        raise ValueError(f"the text column cannot be named like an output column: {text_column}")
+    results = iter(clf.classify_batch([v for v in values if isinstance(v, str)]))
     emotion: list[str | None] = []
     confidence: list[float | None] = []
     scores: list[dict[Emotion, float] | None] = []
@@ -117,19 +121,18 @@ def _with_outputs(
         for column in (emotion, confidence, scores, route):
             column.append(None)
         error.append(_problem(value, text_column))
-    columns = {
-        text_column: pa.array([v if isinstance(v, str) else None for v in values], pa.string()),
+    text = pa.array([v if isinstance(v, str) else None for v in values], pa.string())
+    return text, {
         "emotion": pa.array(emotion, pa.string()),
         "confidence": pa.array(confidence, pa.float64()),
         "scores": pa.array(scores, pa.struct([(e, pa.float64()) for e in EMOTIONS])),
         "route": pa.array(route, pa.string()),
         "error": pa.array(error, pa.string()),
     }
-    return pa.table({**dict(zip(others.column_names, others.columns, strict=True)), **columns})
 
 
 def _problem(value: object, text_column: str) -> str:
-    if isinstance(value, _NotAnObject):
+    if value is _NOT_AN_OBJECT:
         return "the line is not a JSON object"
     if value is None:
         return f"{text_column} is null"

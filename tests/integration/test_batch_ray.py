@@ -143,15 +143,16 @@ def test_jsonl_rows_of_any_type_are_scored_or_explained(cluster: Path, tmp_path:
         assert main([*argv, "--engine", engine]) == 0
     local, on_ray = pq.read_table(tmp_path / "local"), pq.read_table(tmp_path / "ray")
 
-    assert on_ray.select(local.column_names).equals(local)
+    assert on_ray.equals(local)
+    assert local.column_names == ["fields", "text", *OUTPUTS]
     rows = local.to_pylist()
-    assert [(r["id"], r["error"]) for r in rows] == [
-        (1, None),
-        (2, "text is int, not a string"),
+    assert [(r["fields"], r["error"]) for r in rows] == [
+        ('{"id": 1}', None),
+        ('{"id": 2}', "text is int, not a string"),
         (None, "the line is not a JSON object"),
         (None, "the line is not a JSON object"),
-        (3, "text is null"),
-        (4, None),
+        ('{"id": 3}', "text is null"),
+        ('{"id": 4}', None),
     ]
     assert [r["emotion"] for r in rows] == ["anger", None, None, None, None, "joy"]
 
@@ -170,3 +171,21 @@ def test_the_readme_snippet_scores_a_parquet_folder(cluster: Path) -> None:
     scored = pq.read_table(here / "scored").to_pylist()
     assert [r["text"] for r in scored] == turns
     assert [r["error"] is None for r in scored] == [True, True, False]
+
+
+def test_csv_text_is_read_as_text(cluster: Path, tmp_path: Path) -> None:
+    source = tmp_path / "turns.csv"
+    source.write_text('id,text\n1,"ugh, it broke AGAIN"\n2,42\n3,\n')
+    for engine in ("local", "ray"):
+        argv = ["score", "--input", str(source), "--output", str(tmp_path / engine)]
+        assert main([*argv, "--engine", engine]) == 0
+    local, on_ray = pq.read_table(tmp_path / "local"), pq.read_table(tmp_path / "ray")
+
+    assert on_ray.equals(local)
+    rows = local.to_pylist()
+    assert [(r["id"], r["text"], r["error"]) for r in rows] == [
+        (1, "ugh, it broke AGAIN", None),
+        (2, "42", None),  # CSV has no numbers, only text that looks like one
+        (3, "", None),  # an empty turn is neutral, as classify says
+    ]
+    assert rows[2]["emotion"] == "neutral" and rows[2]["route"] == "regex"
