@@ -4,9 +4,9 @@ The engine appends one JSON object per prediction to ``predictions_YYYY-MM-DD_HO
 (UTC date); older files may be gzipped. The report reads a directory or a tree of replica
 directories (links are not followed) and breaks the figures down by replica: a file's folder
 under the root and the host in its name, so one replica's restarts (a new process id each) stay
-one replica. It streams every file line by line, so memory does not grow
-with the number of lines: counts are tallied as they go and latency percentiles come from a fixed
-histogram rather than a list of every value. Days are the files' dates, which is also what
+one replica. It streams every file line by line, so memory does not grow with the number of
+lines: counts are tallied as they go and latency percentiles come from a fixed histogram rather
+than a list of every value. Days are the files' dates, which is also what
 --since/--until select on. Any line that is not a valid ``LogRecord`` (bad JSON, missing or wrongly
 typed field, a blank line, a last line cut mid-write) is counted as malformed and skipped.
 
@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError, computed_field
 
@@ -226,16 +226,16 @@ class _Tally:
         self.priors[record.class_prior] += 1
         self.versions[record.model_version] += 1
 
-    def figures(self) -> dict[str, object]:
+    def figures(self) -> dict[str, Any]:
         """The fields of ``GroupStats``: what the per-day and per-replica tables show."""
-        return GroupStats(
-            n=self.n,
-            mean_latency_ms=self.latency.mean(),
-            p95_latency_ms=self.latency.percentile(95),
-            low_confidence_rate=_ratio(self.low_confidence, self.n),
-            fallback_rate=_ratio(self.fallback, self.n),
-            routes={route: self.routes[route] for route in ROUTES},
-        ).model_dump()
+        return {
+            "n": self.n,
+            "mean_latency_ms": self.latency.mean(),
+            "p95_latency_ms": self.latency.percentile(95),
+            "low_confidence_rate": _ratio(self.low_confidence, self.n),
+            "fallback_rate": _ratio(self.fallback, self.n),
+            "routes": {route: self.routes[route] for route in ROUTES},
+        }
 
 
 def _log_files(
@@ -359,11 +359,9 @@ def build_report(log_dir: Path, since: date | None = None, until: date | None = 
         },
         class_priors=dict(overall.priors.most_common()),
         model_versions=dict(overall.versions.most_common()),
-        days=[
-            DayStats.model_validate({"day": day, **t.figures()}) for day, t in sorted(days.items())
-        ],
+        days=[DayStats(day=day, **t.figures()) for day, t in sorted(days.items())],
         replicas=[
-            ReplicaStats.model_validate({"replica": r, "files": file_counts[r], **t.figures()})
+            ReplicaStats(replica=r, files=file_counts[r], **t.figures())
             for r, t in sorted(replicas.items())
         ],
     )
