@@ -15,6 +15,7 @@ from jeffrey_affect._data import CHAT_TRAIN
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._render import Format, plot, range_text, render
 from jeffrey_affect._report import build_report
+from jeffrey_affect.batch import Engine, score_file
 
 STDIN_BATCH = 256
 """Lines of ``classify --stdin`` classified, printed and flushed together."""
@@ -130,8 +131,6 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_score(args: argparse.Namespace) -> int:
     try:
-        from jeffrey_affect.batch import score_file
-
         rows = score_file(
             args.input,
             args.output,
@@ -301,11 +300,11 @@ def build_parser() -> argparse.ArgumentParser:
         "local: this process, one Parquet file; ray: a Ray cluster, a directory of Parquet files.",
     )
     p.add_argument(
-        "--input", type=Path, required=True, metavar="PATH", help=".parquet, .jsonl, .csv"
+        "--input", type=Path, required=True, metavar="PATH", help=".parquet, .jsonl, .ndjson, .csv"
     )
     p.add_argument("--output", type=Path, required=True, metavar="PATH")
     p.add_argument("--text-column", default="text", help="default: %(default)s")
-    p.add_argument("--engine", choices=("local", "ray"), default="local")
+    p.add_argument("--engine", choices=get_args(Engine), default="local")
     p.add_argument(
         "--address", help="Ray cluster address (ray engine), e.g. auto; default: a new local one"
     )
