@@ -191,6 +191,9 @@ def refuse_model_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(OnnxEncoder, "__init__", refuse)
 
 
+# For the LangChain adapter's tests.
+
+
 class ScriptedModel(FakeMessagesListChatModel):
     """Replies from a script and keeps every message list it was sent."""
 

@@ -46,7 +46,10 @@ def test_logged_text_never_exceeds_log_text_chars(
 ) -> None:
     directory = tmp_path / f"logs-{chars}-{abs(hash(text))}"
     clf = make_classifier(
-        log_dir=directory, log_text_chars=chars, encoder_override=RaisingEncoder()
+        log_dir=directory,
+        log_text_chars=chars,
+        encoder_override=RaisingEncoder(),
+        artifacts_dir=tmp_path / "none",  # the encoder fails before any artifact could serve
     )
     clf.classify(text)
     clf.close()
