@@ -70,8 +70,9 @@ def expect(r: AffectResult, text: str, route: str, reason: str) -> None:
 def test_encoder_faults_fall_back_to_regex(
     make_classifier: Make, encoder: Encoder, reason: str
 ) -> None:
-    clf = make_classifier(encoder_override=encoder, log_enabled=False)  # the regex route's
-    # results are never cached, so one classifier sees the fault afresh in every example
+    # One classifier for every example: the regex route's results are never cached, so each
+    # example meets the fault afresh.
+    clf = make_classifier(encoder_override=encoder, log_enabled=False)
 
     @FAST
     @given(text=ANY_TEXT)
