@@ -15,6 +15,8 @@ DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 Backend = Literal["onnx-int8", "onnx", "torch"]
 """ONNX Runtime runs without torch; "torch" runs sentence-transformers itself."""
 ClassPrior = Literal["uniform", "train"] | dict[str, float]
+Telemetry = Literal["auto", "on", "off"]
+"""OpenTelemetry metrics and spans; "auto" is on when the application has installed an SDK."""
 
 
 class AffectConfig(BaseSettings):
@@ -23,7 +25,8 @@ class AffectConfig(BaseSettings):
     ``class_prior`` corrects the head's Reddit-trained prior: "uniform" suits chat traffic, "train"
     keeps GoEmotions' own prior, and a mapping of label to weight matches a user's own traffic.
     ``redactor`` replaces the built-in ``redact`` on what the log (and a LangChain tracer) keeps
-    of a turn, for users with rules of their own.
+    of a turn, for users with rules of their own. ``telemetry_capture_content`` puts that same
+    text on spans too, off by default as the GenAI conventions ask.
     """
 
     model_config = SettingsConfigDict(env_prefix="JEFFREY_AFFECT_", frozen=True)
@@ -41,6 +44,8 @@ class AffectConfig(BaseSettings):
     log_retention_days: int | None = Field(default=None, ge=1)
     log_compress_after_days: int | None = Field(default=None, ge=1)
     redactor: Callable[[str], str] | None = None
+    telemetry: Telemetry = "auto"
+    telemetry_capture_content: bool = False
 
     @field_validator("class_prior")
     @classmethod
