@@ -51,6 +51,7 @@ BATCH_CONFIDENCE_MIN = "jeffrey_affect.batch.confidence.min"
 BATCH_LOW_CONFIDENCE_COUNT = "jeffrey_affect.batch.low_confidence_count"
 BATCH_FALLBACK_COUNT = "jeffrey_affect.batch.fallback_count"
 BATCH_TEXTS = "jeffrey_affect.batch.texts"
+ERROR_TYPE = "error.type"  # the conventions' own key
 
 FallbackClass = Literal["empty_text", "encoder_error", "encoder_output", "head_error", "artifacts"]
 
@@ -129,9 +130,22 @@ class Telemetry:
         classify: Callable[[Sequence[str]], list[AffectResult]],
     ) -> list[AffectResult]:
         """``classify(texts)`` in a span under the caller's, then its results counted; the
-        measurements are made inside the span so that exemplars can point at it."""
-        with self._tracer.start_as_current_span(f"{SCOPE}.{operation}") as span:
-            results = classify(texts)
+        measurements are made inside the span so that exemplars can point at it.
+
+        Faults fall back inside ``classify``; what escapes it (a cancellation, an interrupt) marks
+        the span with its type alone, never its message or traceback, which may quote the turn.
+        """
+        with self._tracer.start_as_current_span(
+            f"{SCOPE}.{operation}", record_exception=False, set_status_on_exception=False
+        ) as span:
+            try:
+                results = classify(texts)
+            except BaseException as exc:
+                from opentelemetry.trace import StatusCode
+
+                span.set_status(StatusCode.ERROR, type(exc).__qualname__)
+                span.set_attribute(ERROR_TYPE, f"{type(exc).__module__}.{type(exc).__qualname__}")
+                raise
             if span.is_recording():
                 attributes = (
                     self._turn(results[0], texts[0])

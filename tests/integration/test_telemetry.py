@@ -254,6 +254,26 @@ def test_no_attribute_holds_the_users_text_unless_capture_is_on(
     assert leaked == []
 
 
+def test_what_escapes_classify_marks_the_span_with_its_type_alone(
+    sdk: Sdk, real_encoder: Encoder, tmp_path: Path
+) -> None:
+    encoder = FlakyEncoder(real_encoder)
+
+    def cancelled(texts: list[str]) -> np.ndarray:
+        raise asyncio.CancelledError(f"cancelled while encoding {texts}")
+
+    encoder.encode = cancelled  # type: ignore[method-assign]
+    clf = classifier(encoder, tmp_path)
+    with pytest.raises(asyncio.CancelledError):
+        clf.classify(PRIVATE[0])
+    (span,) = sdk.spans()
+    assert (span.status.status_code.name, span.status.description) == ("ERROR", "CancelledError")
+    assert plain(span.attributes) == {"error.type": "asyncio.exceptions.CancelledError"}
+    assert span.events == ()
+    assert [s for s in SECRETS if s in str(span.to_json())] == []
+    assert sdk.metrics() == {}  # no result, nothing counted
+
+
 def test_captured_content_is_what_the_log_keeps(
     sdk: Sdk, real_encoder: Encoder, tmp_path: Path
 ) -> None:
