@@ -19,7 +19,7 @@ from jeffrey_affect._artifacts import (
     bundled_artifacts_dir,
     load_artifacts,
 )
-from jeffrey_affect._config import AffectConfig
+from jeffrey_affect._config import TEMPERED_PRIOR_POWER, AffectConfig
 from jeffrey_affect._encoder import Encoder, load_encoder
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._lexicon import lexicon_features
@@ -109,7 +109,7 @@ class AffectClassifier:
 
     @property
     def class_prior(self) -> str:
-        """ "uniform", "train" or "custom": the prior results are reported under."""
+        """ "tempered", "uniform", "train" or "custom": the prior results are reported under."""
         return self._class_prior
 
     @property
@@ -145,6 +145,8 @@ class AffectClassifier:
         log_train: np.ndarray = np.log(counts / counts.sum())
         if prior == "uniform":
             return -log_train
+        if prior == "tempered":
+            return -TEMPERED_PRIOR_POWER * log_train
         weights = np.asarray([prior[e] for e in EMOTIONS], dtype=np.float64)
         shift: np.ndarray = np.log(weights / weights.sum()) - log_train
         return shift
