@@ -14,7 +14,7 @@ import pytest
 from jeffrey_affect._log import DayFile, PredictionLog, day_of, log_host
 from jeffrey_affect._render import render
 from jeffrey_affect._report import build_report
-from tests.results import made_result
+from tests.helpers import made_result
 
 REPO = Path(__file__).resolve().parents[2]
 D = date(2026, 11, 27)
@@ -23,7 +23,7 @@ _OTHER_PROCESS = """
 import sys
 from pathlib import Path
 from jeffrey_affect._log import PredictionLog
-from tests.results import made_result
+from tests.helpers import made_result
 
 log = PredictionLog(Path(sys.argv[1]), 50)
 log.write(made_result("anger"), "from the other process")

@@ -1,0 +1,235 @@
+"""AffectMiddleware inside a real langchain create_agent, with a scripted chat model."""
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+from langchain.agents import create_agent
+from langchain.agents.middleware.types import InputAgentState
+from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import tool
+from langchain_jeffrey_affect import AffectMiddleware
+from langgraph.checkpoint.memory import InMemorySaver
+
+from jeffrey_affect import (
+    EMOTIONS,
+    AffectClassifier,
+    TonePolicy,
+    is_escalating,
+    preprocess_light,
+)
+from tests.helpers import ScriptedModel, system_prompts
+
+ANGRY = "This is the third time my order broke, I am furious!"
+HAPPY = "It works now, thank you so much!"
+SYSTEM = "You are a support agent."
+KEPT = {"emotion", "confidence", "scores", "route", "low_confidence"}
+
+
+@tool
+def order_status(order_id: str) -> str:
+    """Look up an order."""
+    return f"order {order_id} shipped"
+
+
+def tool_loop() -> ScriptedModel:
+    """One tool call, then a final answer: two model calls in one user turn."""
+    call = {"name": "order_status", "args": {"order_id": "42"}, "id": "call-1"}
+    return ScriptedModel(responses=[AIMessage("", tool_calls=[call]), AIMessage("It shipped.")])
+
+
+def turn(text: str) -> InputAgentState:
+    return {"messages": [HumanMessage(text)]}
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+def test_the_final_state_carries_the_affect(classifier: AffectClassifier, mode: str) -> None:
+    agent = create_agent(
+        ScriptedModel(responses=[AIMessage("Sorry.")]), middleware=[AffectMiddleware(classifier)]
+    )
+
+    state = (
+        agent.invoke(turn(ANGRY)) if mode == "invoke" else asyncio.run(agent.ainvoke(turn(ANGRY)))
+    )
+
+    assert state["affect"]["emotion"] == classifier.classify(ANGRY).emotion
+    assert state["affect_history"] == [state["affect"]]
+    assert "affect_message_id" not in state
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+def test_a_tool_loop_does_not_reclassify(
+    classifier: AffectClassifier, encoder_calls: list[list[str]], mode: str
+) -> None:
+    model = tool_loop()
+    agent = create_agent(model, [order_status], middleware=[AffectMiddleware(classifier)])
+
+    state = (
+        agent.invoke(turn(ANGRY)) if mode == "invoke" else asyncio.run(agent.ainvoke(turn(ANGRY)))
+    )
+
+    assert len(model.received) == 2
+    assert encoder_calls == [[preprocess_light(ANGRY)]]
+    assert len(state["affect_history"]) == 1
+
+
+def test_each_new_user_turn_is_classified_and_history_is_capped(
+    classifier: AffectClassifier,
+) -> None:
+    agent = create_agent(
+        ScriptedModel(responses=[AIMessage("Noted.")]),
+        middleware=[AffectMiddleware(classifier, history_size=2)],
+        checkpointer=InMemorySaver(),
+    )
+    config: RunnableConfig = {"configurable": {"thread_id": "t1"}}
+
+    emotions = []
+    for text in (ANGRY, HAPPY, "I'm scared it will break again."):
+        state = agent.invoke(turn(text), config)
+        emotions.append(classifier.classify(text).emotion)
+
+    assert [h["emotion"] for h in state["affect_history"]] == emotions[1:]
+    assert state["affect"] == state["affect_history"][-1]
+
+
+def test_adapt_tone_appends_the_directive_to_the_system_prompt(
+    classifier: AffectClassifier,
+) -> None:
+    model = tool_loop()
+    agent = create_agent(
+        model,
+        [order_status],
+        system_prompt=SYSTEM,
+        middleware=[AffectMiddleware(classifier, adapt_tone=True)],
+    )
+
+    state = agent.invoke(turn(ANGRY))
+
+    directive = TonePolicy().directive(
+        state["affect"]["emotion"], state["affect"]["low_confidence"]
+    )
+    assert system_prompts(model) == [f"{SYSTEM}\n\n{directive.system_prompt}"] * 2
+
+
+def test_adapt_tone_without_a_system_prompt_sends_the_directive_alone(
+    classifier: AffectClassifier,
+) -> None:
+    model = ScriptedModel(responses=[AIMessage("Sorry.")])
+    agent = create_agent(model, middleware=[AffectMiddleware(classifier, adapt_tone=True)])
+
+    state = asyncio.run(agent.ainvoke(turn(ANGRY)))
+
+    directive = TonePolicy().directive(
+        state["affect"]["emotion"], state["affect"]["low_confidence"]
+    )
+    assert system_prompts(model) == [directive.system_prompt]
+
+
+def test_a_custom_policy_decides_the_tone(classifier: AffectClassifier) -> None:
+    policy = TonePolicy.from_dict({e: {"system_prompt": f"TONE {e}"} for e in EMOTIONS})
+    model = ScriptedModel(responses=[AIMessage("Sorry.")])
+    agent = create_agent(
+        model, middleware=[AffectMiddleware(classifier, adapt_tone=True, policy=policy)]
+    )
+
+    state = agent.invoke(turn(ANGRY))
+
+    assert not state["affect"]["low_confidence"]
+    assert system_prompts(model) == [f"TONE {state['affect']['emotion']}"]
+
+
+def test_without_adapt_tone_the_system_prompt_is_untouched(classifier: AffectClassifier) -> None:
+    model = ScriptedModel(responses=[AIMessage("Sorry.")])
+    agent = create_agent(model, system_prompt=SYSTEM, middleware=[AffectMiddleware(classifier)])
+
+    agent.invoke(turn(ANGRY))
+
+    assert system_prompts(model) == [SYSTEM]
+
+
+def test_bad_settings_are_refused(classifier: AffectClassifier) -> None:
+    with pytest.raises(ValueError, match="history_size"):
+        AffectMiddleware(classifier, history_size=0)
+    with pytest.raises(ValueError, match="adapt_tone"):
+        AffectMiddleware(classifier, policy=TonePolicy())
+
+
+def test_a_client_cannot_set_the_affect(classifier: AffectClassifier) -> None:
+    """A forged history would read as escalation and choose the reply's tone."""
+    model = ScriptedModel(responses=[AIMessage("Sorry.")])
+    agent = create_agent(model, middleware=[AffectMiddleware(classifier, adapt_tone=True)])
+    angry = classifier.classify(ANGRY)
+    forged: Any = {
+        **turn(ANGRY),
+        "affect": angry.model_dump(mode="json"),
+        "affect_history": [angry.model_dump(mode="json")] * 2,
+    }
+    assert is_escalating([angry] * 3), "the forged history must read as escalation"
+
+    state = agent.invoke(forged)
+
+    assert state["affect_history"] == [state["affect"]]
+    assert system_prompts(model) == [TonePolicy().for_result(angry).system_prompt]
+    assert set(agent.get_input_jsonschema()["properties"]) == {"messages"}
+    assert {"affect", "affect_history"} <= set(agent.get_output_jsonschema()["properties"])
+
+
+def test_the_state_keeps_only_what_the_agent_needs(classifier: AffectClassifier) -> None:
+    """No cache_hit, latency_ms or fallback_reason; full results in a checkpoint written by an
+    earlier version are trimmed on the next turn."""
+    agent = create_agent(
+        ScriptedModel(responses=[AIMessage("Noted.")]),
+        middleware=[AffectMiddleware(classifier)],
+        checkpointer=InMemorySaver(),
+    )
+    config: RunnableConfig = {"configurable": {"thread_id": "kept"}}
+    agent.invoke(turn(HAPPY), config)
+    full = classifier.classify(HAPPY).model_dump(mode="json")
+    agent.update_state(config, {"affect": full, "affect_history": [full]})
+
+    state = agent.invoke(turn(ANGRY), config)
+
+    saved = agent.get_state(config).values
+    assert len(saved["affect_history"]) == 2
+    for affect in (state["affect"], *state["affect_history"], *saved["affect_history"]):
+        assert set(affect) == KEPT
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+def test_a_malformed_checkpoint_is_ignored_with_a_warning(
+    classifier: AffectClassifier, caplog: pytest.LogCaptureFixture, mode: str
+) -> None:
+    model = ScriptedModel(responses=[AIMessage("Noted.")])
+    agent = create_agent(
+        model,
+        system_prompt=SYSTEM,
+        middleware=[AffectMiddleware(classifier, adapt_tone=True)],
+        checkpointer=InMemorySaver(),
+    )
+    config: RunnableConfig = {"configurable": {"thread_id": f"garbage-{mode}"}}
+
+    def run(value: InputAgentState) -> dict[str, Any]:
+        if mode == "invoke":
+            return agent.invoke(value, config)
+        return asyncio.run(agent.ainvoke(value, config))
+
+    run(turn(ANGRY))
+    agent.update_state(config, {"affect": "secret garbage", "affect_history": [{"emotion": 7}]})
+    model.received.clear()
+    with caplog.at_level(logging.WARNING, logger="langchain_jeffrey_affect"):
+        run({"messages": []})  # no new turn: the model call reads the stored affect
+        state = run(turn(HAPPY))
+
+    happy = classifier.classify(HAPPY)
+    assert system_prompts(model) == [
+        SYSTEM,
+        f"{SYSTEM}\n\n{TonePolicy().for_result(happy).system_prompt}",
+    ]
+    assert state["affect_history"] == [state["affect"]]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "ignoring malformed 'affect' in the agent state: 1 validation error(s)",
+        "ignoring malformed 'affect_history' in the agent state: 5 validation error(s)",
+    ]

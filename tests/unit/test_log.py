@@ -1,0 +1,269 @@
+import gc
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jeffrey_affect import AffectClassifier
+from jeffrey_affect._log import PredictionLog, log_host
+from jeffrey_affect._redact import MARGIN, redact
+from tests.helpers import LOGGED_FIELDS, REPO, RaisingEncoder, log_lines, made_result
+
+Make = Callable[..., AffectClassifier]
+RESULT = made_result("joy")
+
+
+def test_each_prediction_is_one_json_line_in_the_utc_day_file(
+    make_classifier: Make, tmp_path
+) -> None:
+    with make_classifier(log_dir=tmp_path / "logs") as clf:
+        results = [*clf.classify_batch(["I'm thrilled!", "where is my order?"]), clf.classify("")]
+    (path,) = (tmp_path / "logs").glob(f"predictions_{datetime.now(UTC):%Y-%m-%d}_*.jsonl")
+    lines = [json.loads(x) for x in path.read_text().splitlines()]
+    assert [line["emotion"] for line in lines] == [r.emotion for r in results]
+    assert all(set(line) == LOGGED_FIELDS for line in lines)
+    assert lines[0]["text"] == "I'm thrilled!"
+    assert lines[0]["model_version"] == clf.model_version
+    assert datetime.fromisoformat(str(lines[0]["timestamp"])).tzinfo is not None
+    assert oct(path.stat().st_mode & 0o777) == oct(0o600)
+    assert clf.stats()["logged"] == 3
+
+
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(max_size=400), chars=st.integers(min_value=0, max_value=80))
+def test_logged_text_never_exceeds_log_text_chars(
+    make_classifier: Make, tmp_path, text, chars
+) -> None:
+    directory = tmp_path / f"logs-{chars}-{abs(hash(text))}"
+    clf = make_classifier(
+        log_dir=directory,
+        log_text_chars=chars,
+        encoder_override=RaisingEncoder(),
+        artifacts_dir=tmp_path / "none",  # the encoder fails before any artifact could serve
+    )
+    clf.classify(text)
+    clf.close()
+    (line,) = log_lines(directory)
+    assert len(str(line["text"])) <= chars
+
+
+def test_log_disabled_writes_nothing(make_classifier: Make, tmp_path) -> None:
+    clf = make_classifier(log_dir=tmp_path / "none", log_enabled=False)
+    clf.classify("hello")
+    assert not (tmp_path / "none").exists()
+
+
+def test_a_failing_write_is_counted_not_raised(make_classifier: Make, tmp_path) -> None:
+    directory = tmp_path / "logs"
+    clf = make_classifier(log_dir=directory)
+    directory.rmdir()
+    assert clf.classify("still answers").emotion
+    clf.close()
+    assert clf.stats()["log_write_failures"] == 1
+    directory.mkdir()
+    clf.classify("logging resumes")
+    clf.close()
+    assert [line["text"] for line in log_lines(directory)] == ["logging resumes"]
+    assert (clf.stats()["logged"], clf.stats()["log_write_failures"]) == (1, 1)
+
+
+def test_eight_threads_give_exactly_1600_well_formed_lines(make_classifier: Make, tmp_path) -> None:
+    directory = tmp_path / "logs"
+    clf = make_classifier(log_dir=directory)
+    texts = [f"turn number {i}, thanks a lot" for i in range(40)]
+
+    def worker(offset: int) -> None:
+        for i in range(200):
+            clf.classify(texts[(i + offset) % len(texts)])
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    clf.close()
+    raw = b"".join(p.read_bytes() for p in directory.glob("*.jsonl"))
+    assert raw.endswith(b"\n")
+    lines = [json.loads(x) for x in raw.decode().splitlines()]
+    assert len(lines) == 1600
+    assert all(set(line) == LOGGED_FIELDS for line in lines)
+    stats = clf.stats()
+    assert (stats["predictions"], stats["logged"], stats["log_dropped"]) == (1600, 1600, 0)
+
+
+def test_log_directory_is_private(make_classifier: Make, tmp_path) -> None:
+    with make_classifier(log_dir=tmp_path / "private") as clf:
+        clf.classify("hi")
+    assert os.stat(tmp_path / "private").st_mode & 0o077 == 0
+
+
+def writer_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "jeffrey-affect-log"]
+
+
+def test_close_writes_out_every_queued_line_and_stops_the_writer(tmp_path: Path) -> None:
+    log = PredictionLog(tmp_path, 50)
+    for i in range(500):
+        log.write(RESULT, f"line {i}")
+    log.close()
+    assert [line["text"] for line in log_lines(tmp_path)] == [f"line {i}" for i in range(500)]
+    assert (log.written, log.failures, log.dropped) == (500, 0, 0)
+    assert writer_threads() == []
+    log.close()  # idempotent
+    log.write(RESULT, "after close")  # starts a writer again
+    log.close()
+    assert log_lines(tmp_path)[-1]["text"] == "after close"
+
+
+def test_stats_add_up_once_closed(make_classifier: Make, tmp_path: Path) -> None:
+    clf = make_classifier(log_dir=tmp_path / "logs", encoder_override=RaisingEncoder())
+    clf.classify_batch([f"turn {i}" for i in range(300)])
+    clf.close()
+    stats = clf.stats()
+    assert stats["predictions"] == 300
+    assert stats["logged"] + stats["log_write_failures"] + stats["log_dropped"] == 300
+    assert len(log_lines(tmp_path / "logs")) == stats["logged"]
+
+
+def test_a_classifier_collected_without_close_writes_out_its_log(
+    make_classifier: Make, tmp_path: Path
+) -> None:
+    clf = make_classifier(log_dir=tmp_path / "logs", encoder_override=RaisingEncoder())
+    clf.classify_batch(["one", "two", "three"])
+    del clf
+    gc.collect()
+    assert [line["text"] for line in log_lines(tmp_path / "logs")] == ["one", "two", "three"]
+    assert writer_threads() == []
+
+
+_EXITING = """
+import sys
+from pathlib import Path
+from jeffrey_affect import AffectClassifier, AffectConfig
+from jeffrey_affect._log import PredictionLog
+
+class Raising:
+    name, dimension = "sentence-transformers/all-MiniLM-L6-v2", 384
+    def encode(self, texts):
+        raise RuntimeError("the regex route is enough here")
+
+clf = AffectClassifier(AffectConfig(log_dir=Path(sys.argv[1]) / "clf"), encoder=Raising())
+results = clf.classify_batch([f"turn {i}" for i in range(1000)])
+log = PredictionLog(Path(sys.argv[1]) / "log", 50)
+for i in range(1000):
+    log.write(results[0], f"line {i}")
+"""
+
+
+def test_lines_still_queued_at_exit_are_written(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _EXITING, str(tmp_path)],
+        cwd=tmp_path,
+        env=os.environ | {"PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert [line["text"] for line in log_lines(tmp_path / "clf")] == [
+        f"turn {i}" for i in range(1000)
+    ]
+    assert [line["text"] for line in log_lines(tmp_path / "log")] == [
+        f"line {i}" for i in range(1000)
+    ]
+
+
+def test_the_redactor_sees_only_the_window(make_classifier: Make, tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    def recording(text: str) -> str:
+        seen.append(text)
+        return redact(text)
+
+    turns = ["short turn", "x" * 50 + " 4111 1111 1111 1111" * 50, "word " * 400]
+    logs = tmp_path / "logs"
+    with make_classifier(
+        log_dir=logs, encoder_override=RaisingEncoder(), redactor=recording
+    ) as clf:
+        for turn in turns:
+            clf.classify(turn)
+    window = 50 + 2 * MARGIN
+    assert seen == [turns[0], turns[1][:window], turns[2][:window]]
+
+
+def _today_file(directory: Path) -> Path:
+    """The name this process takes in ``directory``: it holds the host's lock there."""
+    return directory / f"predictions_{datetime.now(UTC):%Y-%m-%d}_{log_host()}.jsonl"
+
+
+def test_a_link_planted_under_todays_name_is_never_written_through(tmp_path: Path) -> None:
+    directory, target = tmp_path / "logs", tmp_path / "bashrc"
+    directory.mkdir(mode=0o700)
+    target.write_text("alias ls='ls -F'\n")
+    _today_file(directory).symlink_to(target)
+    log = PredictionLog(directory, 50)
+    log.write(RESULT, "hello")
+    log.close()
+    assert target.read_text() == "alias ls='ls -F'\n"
+    assert (log.written, log.failures) == (0, 1)
+
+
+def test_a_fifo_planted_under_todays_name_cannot_hang_the_writer(tmp_path: Path) -> None:
+    directory = tmp_path / "logs"
+    directory.mkdir(mode=0o700)
+    os.mkfifo(_today_file(directory))
+    log = PredictionLog(directory, 50)
+    log.write(RESULT, "hello")
+    log.close()  # returns: the open does not wait for a reader
+    assert (log.written, log.failures) == (0, 1)
+
+
+@pytest.mark.parametrize("mode", [0o770, 0o707, 0o777])
+def test_a_group_or_world_writable_directory_is_refused_and_counted(
+    make_classifier: Make, tmp_path: Path, mode: int
+) -> None:
+    directory = tmp_path / "shared-logs"
+    directory.mkdir()
+    directory.chmod(mode)
+    with make_classifier(log_dir=directory) as clf:
+        results = clf.classify_batch(["where is my parcel?", "thanks!"])
+    stats = clf.stats()
+    assert [r.route for r in results] == ["linear_head"] * 2  # classification goes on
+    assert "chmod go-w" in stats["log_refused"]
+    assert (stats["logged"], stats["log_write_failures"]) == (0, 2)
+    assert list(directory.iterdir()) == []
+
+
+def test_the_sweep_skips_what_is_not_a_regular_file(tmp_path: Path) -> None:
+    directory, target = tmp_path / "logs", tmp_path / "precious.txt"
+    directory.mkdir(mode=0o700)
+    target.write_text("keep me\n")
+    (directory / "predictions_2020-01-01.jsonl").symlink_to(target)
+    os.mkfifo(directory / "predictions_2020-01-02.jsonl")
+    log = PredictionLog(directory, 50, retention_days=1, compress_after_days=1)
+    log.close()
+    assert target.read_text() == "keep me\n"
+    assert sorted(p.name for p in directory.iterdir()) == [
+        "predictions_2020-01-01.jsonl",
+        "predictions_2020-01-02.jsonl",
+    ]
+    assert log.sweep_failures == 0
+
+
+def test_a_configured_redactor_replaces_the_built_in_one(
+    make_classifier: Make, tmp_path: Path
+) -> None:
+    with make_classifier(log_dir=tmp_path / "logs", redactor=str.upper) as clf:
+        clf.classify("my order 1234 is late")
+    (line,) = log_lines(tmp_path / "logs")
+    assert line["text"] == "MY ORDER 1234 IS LATE"
