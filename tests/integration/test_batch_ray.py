@@ -160,7 +160,8 @@ def test_jsonl_rows_of_any_type_are_scored_or_explained(cluster: Path, tmp_path:
 def test_the_readme_snippet_scores_a_parquet_folder(cluster: Path) -> None:
     """Fenced ``py``, not ``python``: the Quick start has no Ray, so this test runs it instead,
     in the directory the cluster started in."""
-    (snippet,) = re.findall(r"```py\n(.*?)```", (REPO / "README.md").read_text(), flags=re.S)
+    snippets = re.findall(r"```py\n(.*?)```", (REPO / "README.md").read_text(), flags=re.S)
+    (snippet,) = (s for s in snippets if "score_dataset" in s)
     here = Path.cwd()
     (here / "turns").mkdir()
     turns = ["where is my refund??", "love it, thank you", None]
