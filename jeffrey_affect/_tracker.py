@@ -16,6 +16,16 @@ _MIN_RISE = 0.15
 _MAX_DIP = 0.15
 
 
+class Scored(Protocol):
+    """What the escalation rule reads of a turn: an AffectResult, or what an agent keeps of one."""
+
+    @property
+    def emotion(self) -> Emotion: ...
+
+    @property
+    def scores(self) -> Mapping[Emotion, float]: ...
+
+
 class Classifier(Protocol):
     """What the tracker needs from a classifier, so a scripted one can stand in for tests."""
 
@@ -43,11 +53,11 @@ class ConversationAffect(BaseModel):
         return self
 
 
-def _heat(result: AffectResult) -> float:
+def _heat(result: Scored) -> float:
     return result.scores["frustration"] + result.scores["anger"]
 
 
-def is_escalating(history: Sequence[AffectResult], window: int = 3) -> bool:
+def is_escalating(history: Sequence[Scored], window: int = 3) -> bool:
     """The escalation rule documented on AffectTracker, over the last ``window`` of ``history``
     (oldest first); for loops that keep their own history, such as an agent's state."""
     if len(history) < window:

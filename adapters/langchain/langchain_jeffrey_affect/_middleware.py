@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Annotated, Any, NotRequired, TypeVar
+from typing import Annotated, Any, NamedTuple, NotRequired, TypeVar
 
 from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
 from langchain.agents.middleware.types import ModelCallResult, OmitFromInput, PrivateStateAttr
@@ -44,6 +44,13 @@ class AgentAffect(TypedDict):
     scores: Annotated[dict[Emotion, float], AfterValidator(_every_label)]
     route: Route
     low_confidence: bool
+
+
+class _Scored(NamedTuple):
+    """An AgentAffect as ``is_escalating`` reads it: by attribute."""
+
+    emotion: Emotion
+    scores: dict[Emotion, float]
 
 
 _AFFECT = TypeAdapter(AgentAffect)
@@ -143,8 +150,7 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
         if affect is None:
             return request
         history = _stored(request.state, "affect_history", _HISTORY) or []
-        # The state keeps no full AffectResult; is_escalating reads only emotion and scores.
-        escalation = is_escalating([AffectResult.model_construct(**a) for a in history])
+        escalation = is_escalating([_Scored(a["emotion"], a["scores"]) for a in history])
         directive = self.policy.directive(affect["emotion"], affect["low_confidence"], escalation)
         blocks: list[Any]
         if request.system_message is None:
