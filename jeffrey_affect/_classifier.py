@@ -13,12 +13,7 @@ from typing import Any, Self
 import numpy as np
 from cachetools import LRUCache
 
-from jeffrey_affect._artifacts import (
-    Artifacts,
-    artifact_adapter,
-    bundled_artifacts_dir,
-    load_artifacts,
-)
+from jeffrey_affect._artifacts import Artifacts, ArtifactSource, load_artifacts
 from jeffrey_affect._config import AffectConfig
 from jeffrey_affect._encoder import Encoder, load_encoder
 from jeffrey_affect._labels import EMOTIONS
@@ -52,20 +47,20 @@ class AffectClassifier:
         self, config: AffectConfig | None = None, *, encoder: Encoder | None = None
     ) -> None:
         self._config = config or AffectConfig()
-        artifacts_dir = self._config.artifacts_dir or bundled_artifacts_dir()
+        source = ArtifactSource.configured(self._config)
         if encoder is None:
             encoder = load_encoder(
                 self._config.encoder_model,
                 self._config.encoder_prefix,
                 self._config.encoder_backend,
-                artifact_adapter(artifacts_dir, self._config.encoder_model),
+                source.verified_adapter(),
             )
         elif not isinstance(encoder, Encoder):
             raise TypeError(
                 f"encoder must have .dimension and .encode(list[str]), got {type(encoder).__name__}"
             )
         self._encoder: Encoder = encoder
-        self._artifacts: Artifacts = load_artifacts(artifacts_dir, encoder)
+        self._artifacts: Artifacts = load_artifacts(source, encoder)
         self._class_prior = _prior_name(self._config.class_prior)
         self._prior_shift = self._prior_correction()
         self._log = (

@@ -94,6 +94,19 @@ def adapter_digest(directory: Path) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class Adapter:
+    """A LoRA adapter directory and the sha256 of its files, hashed once: the artifacts verify it
+    against their manifest, and the encoder and the ONNX cache key reuse that digest."""
+
+    path: Path
+    sha256: str
+
+    @classmethod
+    def at(cls, directory: Path) -> "Adapter":
+        return cls(directory, adapter_digest(directory))
+
+
 class SentenceTransformerEncoder:
     """L2-normalised embeddings from a local sentence-transformers model.
 
@@ -106,7 +119,7 @@ class SentenceTransformerEncoder:
         model: str = DEFAULT_ENCODER,
         prefix: str | None = None,
         *,
-        adapter: Path | None = None,
+        adapter: Path | Adapter | None = None,
     ) -> None:
         from sentence_transformers import SentenceTransformer
 
@@ -122,11 +135,13 @@ class SentenceTransformerEncoder:
         if adapter is not None:
             from peft import PeftModel
 
-            self.adapter_sha256 = adapter_digest(adapter)
+            if not isinstance(adapter, Adapter):
+                adapter = Adapter.at(adapter)
+            self.adapter_sha256 = adapter.sha256
             transformer: Any = self._model[0]
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", DEPRECATED_BY_PEFT, FutureWarning)
-                adapted = PeftModel.from_pretrained(transformer.model, str(adapter))
+                adapted = PeftModel.from_pretrained(transformer.model, str(adapter.path))
             transformer.model = adapted.merge_and_unload()
 
     @property
@@ -151,8 +166,13 @@ class SentenceTransformerEncoder:
         return np.asarray(embeddings, dtype=np.float32)
 
 
-def load_encoder(model: str, prefix: str | None, backend: Backend, adapter: Path | None) -> Encoder:
-    """The encoder the classifier runs: ONNX Runtime unless ``backend`` asks for torch."""
+def load_encoder(
+    model: str, prefix: str | None, backend: Backend, adapter: Adapter | None
+) -> Encoder:
+    """The encoder the classifier runs: ONNX Runtime unless ``backend`` asks for torch.
+
+    ``adapter`` comes verified from the artifacts, so its files are not read or hashed again.
+    """
     if backend == "torch":
         return SentenceTransformerEncoder(model, prefix, adapter=adapter)
     from jeffrey_affect._onnx import OnnxEncoder

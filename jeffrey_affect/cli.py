@@ -80,13 +80,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from jeffrey_affect._artifacts import artifact_adapter, bundled_artifacts_dir
+    from jeffrey_affect._artifacts import ArtifactSource
     from jeffrey_affect._onnx import export
 
     config = AffectConfig()
-    artifacts_dir = config.artifacts_dir or bundled_artifacts_dir()
-    adapter = artifact_adapter(artifacts_dir, config.encoder_model)
-    print(export(config.encoder_model, adapter))
+    print(export(config.encoder_model, ArtifactSource.configured(config).verified_adapter()))
     return 0
 
 

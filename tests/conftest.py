@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from jeffrey_affect import AffectClassifier, AffectConfig, SentenceTransformerEncoder
-from jeffrey_affect._artifacts import artifact_adapter, bundled_artifacts_dir
+from jeffrey_affect._artifacts import ArtifactSource, bundled_artifacts_dir
 from jeffrey_affect._config import DEFAULT_ENCODER
+from jeffrey_affect._encoder import Adapter
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -23,9 +24,9 @@ GOEMOTIONS = SHARED / "goemotions"
 XED = SHARED / "xed"
 
 
-def bundled_adapter() -> Path | None:
+def bundled_adapter() -> Adapter | None:
     """The committed artifacts' encoder adapter, as the classifier finds it."""
-    return artifact_adapter(bundled_artifacts_dir(), DEFAULT_ENCODER)
+    return ArtifactSource.read(bundled_artifacts_dir(), DEFAULT_ENCODER).verified_adapter()
 
 
 def bundled_encoder(**options: Any) -> SentenceTransformerEncoder:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from jeffrey_affect import AffectClassifier, AffectConfig, SentenceTransformerEncoder
-from jeffrey_affect._artifacts import artifact_adapter, bundled_artifacts_dir
+from jeffrey_affect._artifacts import ArtifactSource, bundled_artifacts_dir
 from jeffrey_affect._config import DEFAULT_ENCODER
 
 
@@ -41,7 +41,7 @@ class CountingEncoder:
 
 @pytest.fixture(scope="session")
 def counting_encoder() -> CountingEncoder:
-    adapter = artifact_adapter(bundled_artifacts_dir(), DEFAULT_ENCODER)
+    adapter = ArtifactSource.read(bundled_artifacts_dir(), DEFAULT_ENCODER).verified_adapter()
     return CountingEncoder(SentenceTransformerEncoder(adapter=adapter))
 
 
