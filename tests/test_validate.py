@@ -82,11 +82,3 @@ def test_validate_fails_on_artifacts_trained_on_other_data(
 
 def test_every_chat_set_in_the_checkout_gets_its_rows() -> None:
     assert [p.name for p in default_chat_sets()] == ["chat_holdout.tsv", "smoke_chat.tsv"]
-
-
-def test_outside_a_checkout_validate_asks_for_a_chat_set(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setattr("jeffrey_affect._validate.CHAT_SETS_DIR", tmp_path / "absent")
-    with pytest.raises(FileNotFoundError, match="--chat-set"):
-        default_chat_sets()
