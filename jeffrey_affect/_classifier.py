@@ -38,9 +38,31 @@ class _Outcome:
 class AffectClassifier:
     """Classifies user turns into one of ``EMOTIONS`` with a calibrated confidence.
 
-    Only model-route outcomes are cached, so a transient encoder fault is retried on the next call.
-    Log lines are written by a background thread: ``close()``, or leaving a ``with`` block, writes
-    out the ones still queued (so does exit, or the classifier being garbage-collected).
+    Each turn goes to the linear head, else the prototypes, else the regex lexicon, and the result
+    says which served and why (``route``, ``fallback_reason``). Only model-route outcomes are
+    cached, so a transient encoder fault is retried on the next call. Log lines are written by a
+    background thread: ``close()``, or leaving a ``with`` block, writes out the ones still queued
+    (so does exit, or the classifier being garbage-collected). Safe to share between threads.
+
+    Args:
+        config: Encoder, artifacts, class prior, threshold and log settings; ``None`` reads
+            ``AffectConfig()``, i.e. the defaults and the ``JEFFREY_AFFECT_*`` environment.
+        encoder: Any object with ``.dimension`` and ``.encode(list[str]) -> np.ndarray`` to use
+            instead of the configured one (a user's own model, or a test double). An encoder that
+            reports a ``name``, ``prefix`` or ``adapter_sha256`` other than the artifacts' is
+            kept away from them: the regex route serves.
+
+    Raises:
+        TypeError: ``encoder`` lacks ``dimension`` or ``encode``.
+        OSError: the configured encoder model is not on this machine (nothing is downloaded),
+            or its ONNX export cannot be loaded.
+
+    Example:
+        >>> from jeffrey_affect import AffectClassifier, AffectConfig
+        >>> with AffectClassifier(AffectConfig(log_enabled=False)) as clf:
+        ...     result = clf.classify("the app crashed again, I'm so done")
+        >>> result.emotion, result.route
+        ('frustration', 'linear_head')
     """
 
     def __init__(
@@ -88,10 +110,12 @@ class AffectClassifier:
 
     @property
     def config(self) -> AffectConfig:
+        """The settings this classifier was built with (frozen)."""
         return self._config
 
     @property
     def encoder(self) -> Encoder:
+        """The encoder in use: to share it with another classifier instead of loading it twice."""
         return self._encoder
 
     @property
@@ -101,17 +125,21 @@ class AffectClassifier:
 
     @property
     def class_prior(self) -> str:
-        """ "uniform", "train" or "custom": the prior results are reported under."""
+        """The prior results are reported under: the configured name, or "custom" for weights."""
         return self._class_prior
 
     @property
     def model_version(self) -> str:
+        """The first 12 hex digits of the artifacts' ``config_hash``, or "unknown" without a
+        manifest: stamped on every result and log line, so a figure names the model it came
+        from."""
         return self._artifacts.model_version
 
     def close(self) -> None:
         """Write out the queued log lines and stop the log's writer thread; idempotent.
 
-        A later classification starts the writer again.
+        Call it (or use ``with``) before reading the log or ``stats()``'s log counts. A later
+        classification starts the writer again.
         """
         if self._log is not None:
             self._log.close()
@@ -145,23 +173,87 @@ class AffectClassifier:
         """One turn's emotion, confidence and scores, with the route that served it and why.
 
         Never raises for what a model or a file does: a fault falls back to the next route and
-        says so in ``fallback_reason``. Raises ``TypeError`` only for a ``text`` that is not a str.
+        says so in ``fallback_reason``. Empty text is neutral without calling the encoder.
+
+        Args:
+            text: The user's turn as they wrote it; it is normalised (``preprocess_light``) and
+                cut to 1,000 characters before anything reads it.
+
+        Returns:
+            The turn's AffectResult.
+
+        Raises:
+            TypeError: ``text`` is not a str.
+
+        Example:
+            >>> from jeffrey_affect import AffectClassifier, AffectConfig
+            >>> clf = AffectClassifier(AffectConfig(log_enabled=False))
+            >>> r = clf.classify("THANK YOU so much, it works perfectly now!!")
+            >>> r.emotion, r.low_confidence, round(sum(r.scores.values()), 6)
+            ('joy', False, 1.0)
         """
         if not isinstance(text, str):
             raise TypeError(f"classify() expects a str, got {type(text).__name__}")
         return self.classify_batch([text])[0]
 
     async def aclassify(self, text: str) -> AffectResult:
-        """Runs in a worker thread: encoding is CPU-bound and would block the event loop."""
+        """``classify`` in a worker thread: encoding is CPU-bound and would block the event loop.
+
+        Args:
+            text: The user's turn.
+
+        Returns:
+            The turn's AffectResult.
+
+        Raises:
+            TypeError: ``text`` is not a str.
+
+        Example:
+            >>> import asyncio
+            >>> from jeffrey_affect import AffectClassifier, AffectConfig
+            >>> clf = AffectClassifier(AffectConfig(log_enabled=False))
+            >>> asyncio.run(clf.aclassify("my dog died this morning")).emotion
+            'sadness'
+        """
         return await asyncio.to_thread(self.classify, text)
 
     async def aclassify_batch(self, texts: Sequence[str]) -> list[AffectResult]:
+        """``classify_batch`` in a worker thread, for the same reason as ``aclassify``.
+
+        Args:
+            texts: The turns, in order.
+
+        Returns:
+            One AffectResult per turn, in the same order.
+
+        Raises:
+            TypeError: ``texts`` is a str or not a sequence, or holds something that is not a str.
+        """
         return await asyncio.to_thread(self.classify_batch, texts)
 
     def classify_batch(self, texts: Sequence[str]) -> list[AffectResult]:
-        """Classify many turns with one encoder call for the cache misses.
+        """Classify many turns with one encoder call per 64 cache misses.
 
-        ``latency_ms`` of each result is the batch's wall time divided by its size.
+        Cheaper than a loop of ``classify``: repeated and cached turns are encoded once or not at
+        all. ``latency_ms`` of each result is the batch's wall time divided by its size.
+
+        Args:
+            texts: The turns, in order.
+
+        Returns:
+            One AffectResult per turn, in the same order.
+
+        Raises:
+            TypeError: ``texts`` is a str or not a sequence, or holds something that is not a str.
+
+        Example:
+            >>> from jeffrey_affect import AffectClassifier, AffectConfig
+            >>> clf = AffectClassifier(AffectConfig(log_enabled=False))
+            >>> turns = ["thanks, that fixed it!", "my dog died today", "thanks, that fixed it!"]
+            >>> [(r.emotion, r.cache_hit) for r in clf.classify_batch(turns)]
+            [('joy', False), ('sadness', False), ('joy', False)]
+            >>> clf.classify(turns[0]).cache_hit
+            True
         """
         if isinstance(texts, str) or not isinstance(texts, Sequence):
             raise TypeError(f"classify_batch() expects a list of str, got {type(texts).__name__}")
@@ -296,6 +388,20 @@ class AffectClassifier:
         ``logged`` counts the lines written, ``log_write_failures`` those the disk refused and
         ``log_dropped`` those that found the writer's queue full. Lines still queued are in none of
         them: after ``close()``, a logging classifier's ``predictions`` is their sum.
+
+        Returns:
+            ``predictions``, ``routes`` and ``fallback_reasons`` (counts by name), ``cache_hits``,
+            ``cache_misses``, the four ``log_*`` counts, ``log_refused`` (why the log directory
+            was refused, or None) and ``latency_ms`` (``mean``, ``p50``, ``p95``; None before the
+            first result).
+
+        Example:
+            >>> from jeffrey_affect import AffectClassifier, AffectConfig
+            >>> clf = AffectClassifier(AffectConfig(log_enabled=False))
+            >>> _ = clf.classify_batch(["hi", "hi", ""])
+            >>> s = clf.stats()
+            >>> s["predictions"], s["cache_misses"], s["routes"]["regex"]
+            (3, 3, 1)
         """
         with self._stats_lock:
             latencies = np.asarray(self._latencies)

@@ -23,7 +23,22 @@ class AffectConfig(BaseSettings):
     ``class_prior`` corrects the head's Reddit-trained prior: "uniform" suits chat traffic, "train"
     keeps GoEmotions' own prior, and a mapping of label to weight matches a user's own traffic.
     ``redactor`` replaces the built-in ``redact`` on what the log (and a LangChain tracer) keeps
-    of a turn, for users with rules of their own.
+    of a turn, for users with rules of their own. The README's configuration table describes
+    every field. Frozen: build another config to change one.
+
+    Raises:
+        pydantic.ValidationError: a value out of range, an unknown backend, or ``class_prior``
+            weights that are not finite and positive for exactly the eight labels.
+
+    Example:
+        >>> from jeffrey_affect import AffectConfig
+        >>> AffectConfig(cache_size=0, log_enabled=False).cache_size
+        0
+        >>> import os
+        >>> os.environ["JEFFREY_AFFECT_LOG_TEXT_CHARS"] = "0"
+        >>> AffectConfig().log_text_chars
+        0
+        >>> del os.environ["JEFFREY_AFFECT_LOG_TEXT_CHARS"]
     """
 
     model_config = SettingsConfigDict(env_prefix="JEFFREY_AFFECT_", frozen=True)
