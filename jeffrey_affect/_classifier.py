@@ -218,17 +218,8 @@ class AffectClassifier:
         return await asyncio.to_thread(self.classify, text)
 
     async def aclassify_batch(self, texts: Sequence[str]) -> list[AffectResult]:
-        """``classify_batch`` in a worker thread, for the same reason as ``aclassify``.
-
-        Args:
-            texts: The turns, in order.
-
-        Returns:
-            One AffectResult per turn, in the same order.
-
-        Raises:
-            TypeError: ``texts`` is a str or not a sequence, or holds something that is not a str.
-        """
+        """``classify_batch`` in a worker thread, for the same reason as ``aclassify``: the same
+        arguments, results and errors."""
         return await asyncio.to_thread(self.classify_batch, texts)
 
     def classify_batch(self, texts: Sequence[str]) -> list[AffectResult]:
