@@ -12,8 +12,10 @@ from jeffrey_affect._labels import EMOTIONS
 
 DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 
-Backend = Literal["onnx-int8", "onnx", "torch"]
-"""ONNX Runtime runs without torch; "torch" runs sentence-transformers itself."""
+OnnxBackend = Literal["onnx-int8", "onnx"]
+"""ONNX Runtime, int8-quantized or fp32: runs without torch."""
+Backend = Literal[OnnxBackend, "torch"]
+"""The encoder runtimes; "torch" runs sentence-transformers itself."""
 ClassPrior = Literal["uniform", "train"] | dict[str, float]
 
 

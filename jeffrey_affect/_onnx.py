@@ -14,11 +14,11 @@ import re
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-from jeffrey_affect._config import DEFAULT_ENCODER
+from jeffrey_affect._config import DEFAULT_ENCODER, OnnxBackend
 from jeffrey_affect._encoder import (
     ENCODE_BATCH_SIZE,
     Adapter,
@@ -27,7 +27,6 @@ from jeffrey_affect._encoder import (
     local_model_dir,
 )
 
-OnnxBackend = Literal["onnx", "onnx-int8"]
 MODEL_FILES: dict[OnnxBackend, str] = {"onnx": "model.onnx", "onnx-int8": "model_qint8.onnx"}
 SPEC_FILE = "encoder.json"
 """Written last into a staged export: a directory holding it is complete."""
