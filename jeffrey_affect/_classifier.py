@@ -14,7 +14,7 @@ import numpy as np
 from cachetools import LRUCache
 
 from jeffrey_affect._artifacts import Artifacts, ArtifactSource, load_artifacts
-from jeffrey_affect._config import AffectConfig
+from jeffrey_affect._config import TEMPERED_PRIOR_POWER, AffectConfig
 from jeffrey_affect._encoder import Encoder, load_encoder
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._lexicon import lexicon_features
@@ -125,7 +125,8 @@ class AffectClassifier:
 
     @property
     def class_prior(self) -> str:
-        """The prior results are reported under: the configured name, or "custom" for weights."""
+        """The prior results are reported under: "tempered", "uniform", "train", or "custom"
+        for weights."""
         return self._class_prior
 
     @property
@@ -165,6 +166,8 @@ class AffectClassifier:
         log_train: np.ndarray = np.log(counts / counts.sum())
         if prior == "uniform":
             return -log_train
+        if prior == "tempered":
+            return -TEMPERED_PRIOR_POWER * log_train
         weights = np.asarray([prior[e] for e in EMOTIONS], dtype=np.float64)
         shift: np.ndarray = np.log(weights / weights.sum()) - log_train
         return shift

@@ -76,7 +76,7 @@ def validate(
 ) -> tuple[list[Check], dict[str, Any]]:
     """Run every check; figures for the markdown report come back beside the table."""
     settings: dict[str, Any] = {"log_enabled": False, "artifacts_dir": artifacts_dir}
-    default = AffectClassifier(AffectConfig(class_prior="uniform", **settings), encoder=encoder)
+    default = AffectClassifier(AffectConfig(**settings), encoder=encoder)
     encoder = default.encoder  # built as for users: with the artifacts' adapter
     with_train_prior = AffectClassifier(
         AffectConfig(class_prior="train", **settings), encoder=encoder

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from jeffrey_affect._classifier import AffectClassifier
-from jeffrey_affect._config import AffectConfig
+from jeffrey_affect._config import AffectConfig, NamedPrior
 from jeffrey_affect._data import CHAT_TRAIN, checkout_root
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._render import Format, plot, range_text, render
@@ -134,7 +134,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _prior(value: str) -> str | dict[str, float]:
-    if value in ("uniform", "train"):
+    if value in get_args(NamedPrior):
         return value
     weights: dict[str, float] = json.loads(value)
     return weights
@@ -264,7 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="macro-F1, accuracy and per-class figures per route")
     p.add_argument("--data", type=Path, help=goemotions, **data)
     p.add_argument("--split", choices=("train", "dev", "test"), default="test")
-    p.add_argument("--class-prior", type=_prior, default=None, help="uniform, train or JSON")
+    p.add_argument(
+        "--class-prior",
+        type=_prior,
+        default=None,
+        help="tempered (default), uniform, train or JSON weights",
+    )
     p.add_argument("--cache-dir", type=Path, default=cache)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_cmd_eval)

@@ -8,6 +8,7 @@ import pytest
 
 from jeffrey_affect import EMOTIONS, AffectClassifier, AffectConfig, AffectResult
 from jeffrey_affect._classifier import ENCODE_CHUNK
+from jeffrey_affect._config import TEMPERED_PRIOR_POWER
 
 Make = Callable[..., AffectClassifier]
 
@@ -163,7 +164,22 @@ def test_class_prior_shifts_scores_toward_the_weights(make_classifier: Make) -> 
     custom = make_classifier(class_prior=weights).classify(text)
     assert (train.class_prior, custom.class_prior) == ("train", "custom")
     assert custom.scores["surprise"] > train.scores["surprise"]
-    assert make_classifier().classify(text).class_prior == "uniform"
+    assert make_classifier().classify(text).class_prior == "tempered"
+
+
+def test_tempered_prior_moves_halfway_from_train_to_uniform(make_classifier: Make) -> None:
+    text = "the parcel never came"
+    log_scores = {}
+    for prior in ("train", "tempered", "uniform"):
+        result = make_classifier(class_prior=prior).classify(text)
+        assert result.route == "linear_head"
+        log_scores[prior] = np.log([result.scores[e] for e in EMOTIONS])
+    moved = log_scores["tempered"] - log_scores["train"]
+    full = log_scores["uniform"] - log_scores["train"]
+    assert np.ptp(full) > 1.0  # the priors differ enough for the test to mean something
+    np.testing.assert_allclose(
+        moved - moved.mean(), TEMPERED_PRIOR_POWER * (full - full.mean()), atol=1e-6
+    )
 
 
 def test_class_prior_weights_are_validated() -> None:
