@@ -202,7 +202,7 @@ class OnnxEncoder:
         self.prefix = default_prefix(model) if prefix is None else prefix
         directory = export(model, adapter)
         spec = json.loads((directory / SPEC_FILE).read_text())
-        self.adapter_sha256: str | None = spec["adapter_sha256"]  # the key hashed it already
+        self.adapter_sha256: str | None = spec["adapter_sha256"]  # = adapter.sha256: in the key
         self.dimension: int = spec["dimension"]
         self._pooling: str = spec["pooling"]
         self._lowercase: bool = spec["lowercase"]
