@@ -122,6 +122,7 @@ class ArtifactSource:
 
     @classmethod
     def read(cls, directory: Path, encoder_model: str) -> Self:
+        """``directory`` with its manifest parsed, or the reason it cannot be: never raises."""
         try:
             manifest = Manifest.model_validate_json((directory / MANIFEST_FILE).read_bytes())
         except (OSError, ValidationError, ValueError) as exc:

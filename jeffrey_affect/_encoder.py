@@ -6,7 +6,7 @@ import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 
 import numpy as np
 
@@ -135,7 +135,8 @@ class Adapter:
     sha256: str
 
     @classmethod
-    def at(cls, directory: Path) -> "Adapter":
+    def at(cls, directory: Path) -> Self:
+        """The adapter in ``directory``, its files hashed now; OSError if one is unreadable."""
         return cls(directory, adapter_digest(directory))
 
 

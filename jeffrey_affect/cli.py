@@ -221,10 +221,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 2 if exceeded else 0
 
 
-def _checkout_default(default: Path | None) -> dict[str, Any]:
-    """A source checkout's path as the option's default; without one (an installed package) the
-    option is required, so it is asked for up front instead of failing late."""
-    return {"default": default} if default else {"required": True}
+def _shared_corpus(name: str) -> dict[str, Any]:
+    """``../shared/<name>`` beside a source checkout as the option's default; an installed
+    package has no such place, so there the option is required: asked for up front, not missed
+    after the model has loaded."""
+    root = checkout_root()
+    return {"default": root.parent / "shared" / name} if root else {"required": True}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -247,15 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=_cmd_export)
 
-    root = checkout_root()
-    shared = root.parent / "shared" if root else None
-    data = _checkout_default(shared / "goemotions" if shared else None)
+    data = _shared_corpus("goemotions")
     goemotions = "a copy of the GoEmotions release (train.tsv, dev.tsv, test.tsv, labels.txt)"
     cache = Path(".cache/embeddings")
     p = sub.add_parser("train", help="train the artifacts on GoEmotions, XED and chat_train")
     p.add_argument("--data", type=Path, help=goemotions, **data)
-    xed = _checkout_default(shared / "xed" if shared else None)
-    p.add_argument("--xed", type=Path, help="XED English release", **xed)
+    p.add_argument("--xed", type=Path, help="XED English release", **_shared_corpus("xed"))
     p.add_argument("--chat", type=Path, default=CHAT_TRAIN, help="label<TAB>text chat turns")
     p.add_argument("--out", type=Path, default=Path("models"))
     p.add_argument("--cache-dir", type=Path, default=cache)
@@ -283,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--smoke-set",
         type=Path,
         action="append",
-        required=root is None,
+        required=checkout_root() is None,
         help="chat turns, label<TAB>text a line; repeatable; default: the sets in tests/data of "
         "a source checkout, which an installed package does not have",
     )
