@@ -56,6 +56,8 @@ class AffectClassifier:
         TypeError: ``encoder`` lacks ``dimension`` or ``encode``.
         OSError: the configured encoder model is not on this machine (nothing is downloaded),
             or its ONNX export cannot be loaded.
+        ValueError: the ONNX backends cannot run the configured model (a pooling other than
+            mean or CLS): ``encoder_backend="torch"`` can.
 
     Example:
         >>> from jeffrey_affect import AffectClassifier, AffectConfig
