@@ -5,9 +5,9 @@ classifier neither imports them nor unpickles anything.
 """
 
 import re
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from itertools import pairwise
+from functools import lru_cache
+from itertools import pairwise, repeat
 from typing import Any, Literal
 
 import numpy as np
@@ -45,6 +45,11 @@ _CHAR_NGRAM_RES = [
 ]
 
 
+WORD_CACHE_SIZE = 2**15
+"""Words whose character n-gram indices a head keeps: about 12 MB at most."""
+_NONE = np.zeros(0, dtype=np.intp)
+
+
 def word_ngrams(text: str) -> list[str]:
     """scikit-learn's word analyzer for ``ANALYZERS["words"]``: the tokens, then adjacent pairs."""
     tokens: list[str] = _TOKEN_RE.findall(text.lower())
@@ -53,16 +58,14 @@ def word_ngrams(text: str) -> list[str]:
 
 def char_wb_ngrams(text: str) -> list[str]:
     """scikit-learn's char_wb analyzer for ``ANALYZERS["chars"]``, in another order: the 2- to
-    5-grams of each word padded with a space, a padded word whole when it is that short.
+    5-grams of each word padded with a space, a padded word whole when it is that short."""
+    return [ngram for word in text.lower().split() for ngram in _padded_word_ngrams(word)]
 
-    Joined by single spaces, the padded words share their pads, and the n-grams inside one word
-    are exactly those with no space strictly inside; a lookahead regex finds them all, overlapping,
-    in one call per n instead of a Python step per n-gram.
-    """
-    words = text.lower().split()
-    if not words:
-        return []
-    padded = f" {' '.join(words)} "
+
+def _padded_word_ngrams(word: str) -> list[str]:
+    """One lowercased word's char_wb n-grams: a lookahead regex finds each n's, overlapping, in
+    one call instead of a Python step per n-gram."""
+    padded = f" {word} "
     ngrams: list[str] = []
     for pattern in _CHAR_NGRAM_RES:
         ngrams += pattern.findall(padded)
@@ -104,33 +107,41 @@ class _FoldedNgrams:
     """One TF-IDF block folded into its slice of the head's weights.
 
     Sparse matrices cost more than the encoder's margin on one turn: this does sublinear tf, idf,
-    l2 norm and the dot with the weights on the few n-grams a turn has.
+    l2 norm and the dot with the weights on the few n-grams a turn has, from their vocabulary
+    indices, repeats included.
     """
 
     def __init__(
         self,
-        analyze: Callable[[str], list[str]],
-        terms: Sequence[str],
+        indices: Callable[[str], np.ndarray],
         idf: np.ndarray,
         weights: np.ndarray,
     ) -> None:
-        self.analyze = analyze
-        self.vocabulary = {term: i for i, term in enumerate(terms)}
-        if len(self.vocabulary) != len(terms):
-            raise ValueError("a vocabulary lists a term twice")
+        self.indices = indices
         self.idf = idf
         self.weights = np.ascontiguousarray(weights)  # (n_features, n_classes)
 
     def __call__(self, text: str) -> np.ndarray:
-        counts = Counter(map(self.vocabulary.get, self.analyze(text)))
-        counts.pop(None, None)  # n-grams outside the vocabulary
-        if not counts:
+        index, counts = np.unique(self.indices(text), return_counts=True)
+        if not index.size:
             return np.zeros(self.weights.shape[1])
-        index = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-        values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64))) * self.idf[index]
+        values = (1.0 + np.log(counts)) * self.idf[index]
         values /= np.sqrt(values @ values)
         scores: np.ndarray = values @ self.weights[index]
         return scores
+
+
+def _vocabulary(terms: Sequence[str]) -> dict[str, int]:
+    vocabulary = {term: i for i, term in enumerate(terms)}
+    if len(vocabulary) != len(terms):
+        raise ValueError("a vocabulary lists a term twice")
+    return vocabulary
+
+
+def _known(vocabulary: dict[str, int], ngrams: list[str]) -> np.ndarray:
+    """The vocabulary indices of ``ngrams``, those outside it left out."""
+    found = np.fromiter(map(vocabulary.get, ngrams, repeat(-1)), dtype=np.intp, count=len(ngrams))
+    return found[found >= 0]
 
 
 class LinearHead:
@@ -166,8 +177,20 @@ class LinearHead:
             if not np.isfinite(self.arrays[name]).all():
                 raise ValueError(f"{name} holds non-finite values")
         a = self.arrays
-        self._words = _FoldedNgrams(word_ngrams, words, a["word_idf"], a["word_weights"])
-        self._chars = _FoldedNgrams(char_wb_ngrams, chars, a["char_idf"], a["char_weights"])
+        word_index, char_index = _vocabulary(words), _vocabulary(chars)
+        # A char_wb n-gram never spans two words: each word's indices are looked up once, and
+        # chat reuses few words often.
+        per_word = lru_cache(maxsize=WORD_CACHE_SIZE)(
+            lambda word: _known(char_index, _padded_word_ngrams(word))
+        )
+        self._words = _FoldedNgrams(
+            lambda text: _known(word_index, word_ngrams(text)), a["word_idf"], a["word_weights"]
+        )
+        self._chars = _FoldedNgrams(
+            lambda text: np.concatenate([per_word(w) for w in text.lower().split()] or [_NONE]),
+            a["char_idf"],
+            a["char_weights"],
+        )
 
     @property
     def dimension(self) -> int:
