@@ -4,7 +4,8 @@
 literal) and returns an ``AffectResult``; ``AffectTracker`` and ``TonePolicy`` turn results into
 conversation state and a reply tone. Everything else is private: one turn's path through it is
 
-1. ``_classifier``: ``AffectClassifier.classify_batch`` checks the input's type, then
+1. ``_classifier``: ``AffectClassifier.classify_batch`` checks the input's type and, when
+   telemetry is on, opens a span and counts the turn (``_telemetry``, OpenTelemetry), then
 2. ``_text``: ``preprocess_light`` normalises the turn and caps it at 1,000 characters; a turn
    left empty is answered neutral (regex route, "empty text") without the encoder;
 3. ``_classifier``: the LRU cache, keyed on the normalised text, answers turns seen before;
@@ -23,7 +24,8 @@ conversation state and a reply tone. Everything else is private: one turn's path
 8. ``_result``: the top score becomes ``emotion`` and ``confidence``, with the route, the
    fallback reason and ``low_confidence`` (``_config``'s threshold);
 9. ``_log``: ``PredictionLog`` queues the line; its writer thread redacts the turn (``_redact``),
-   cuts it to ``log_text_chars`` and appends it to the day's file. ``stats()`` counts it all.
+   cuts it to ``log_text_chars`` and appends it to the day's file. ``stats()`` counts it all,
+   and the telemetry's metrics count it too.
 
 Beside that path: ``_tracker`` (history, mood, escalation) and ``_tone`` (directives);
 ``_report`` and ``_render`` read the logs back for ``jeffrey-affect report``; ``_data``,

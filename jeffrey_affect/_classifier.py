@@ -20,6 +20,7 @@ from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._lexicon import lexicon_features
 from jeffrey_affect._log import PredictionLog
 from jeffrey_affect._result import AffectResult, Route
+from jeffrey_affect._telemetry import Operation, telemetry_for
 from jeffrey_affect._text import preprocess_light
 
 ENCODE_CHUNK = 64
@@ -87,6 +88,7 @@ class AffectClassifier:
         self._artifacts: Artifacts = load_artifacts(source, encoder)
         self._class_prior = _prior_name(self._config.class_prior)
         self._prior_shift = self._prior_correction()
+        self._telemetry = telemetry_for(self._config, self.model_version)
         self._log = (
             PredictionLog(
                 self._config.log_dir,
@@ -94,6 +96,7 @@ class AffectClassifier:
                 retention_days=self._config.log_retention_days,
                 compress_after_days=self._config.log_compress_after_days,
                 redactor=self._config.redactor,
+                on_line=self._telemetry.log_line if self._telemetry else None,
             )
             if self._config.log_enabled
             else None
@@ -199,7 +202,7 @@ class AffectClassifier:
         """
         if not isinstance(text, str):
             raise TypeError(f"classify() expects a str, got {type(text).__name__}")
-        return self.classify_batch([text])[0]
+        return self._traced("classify", [text])[0]
 
     async def aclassify(self, text: str) -> AffectResult:
         """``classify`` in a worker thread: encoding is CPU-bound and would block the event loop.
@@ -256,6 +259,15 @@ class AffectClassifier:
         for t in texts:
             if not isinstance(t, str):
                 raise TypeError(f"classify_batch() expects str items, got {type(t).__name__}")
+        return self._traced("classify_batch", texts)
+
+    def _traced(self, operation: Operation, texts: Sequence[str]) -> list[AffectResult]:
+        """In a span, and counted, when telemetry is on; off, this branch is all it costs."""
+        if self._telemetry is None:
+            return self._classify(texts)
+        return self._telemetry.traced(operation, texts, self._classify)
+
+    def _classify(self, texts: Sequence[str]) -> list[AffectResult]:
         started = time.perf_counter()
         clean = [preprocess_light(t) for t in texts]
         found: dict[str, _Outcome] = {}

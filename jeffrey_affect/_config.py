@@ -23,6 +23,8 @@ TEMPERED_PRIOR_POWER = 0.5
 space, between "train" (1) and "uniform" (0). Chosen on GoEmotions dev and chat_train's dev part,
 where it kept uniform's chat accuracy (0.858 against 0.856) and most of train's macro-F1 (0.566
 against 0.560 and uniform's 0.488); see models/MODEL_CARD.md."""
+Telemetry = Literal["auto", "on", "off"]
+"""OpenTelemetry metrics and spans; "auto" is on when the application has installed an SDK."""
 
 
 class AffectConfig(BaseSettings):
@@ -32,8 +34,9 @@ class AffectConfig(BaseSettings):
     traffic, "uniform" treats every label alike, "train" keeps GoEmotions' own prior, and a mapping
     of label to weight matches a user's own traffic.
     ``redactor`` replaces the built-in ``redact`` on what the log (and a LangChain tracer) keeps
-    of a turn, for users with rules of their own. The README's configuration table describes
-    every field. Frozen: build another config to change one.
+    of a turn, for users with rules of their own. ``telemetry_capture_content`` puts that same
+    text on spans too, off by default as the GenAI conventions ask. The README's configuration
+    table describes every field. Frozen: build another config to change one.
 
     Raises:
         pydantic.ValidationError: a value out of range, an unknown backend, or ``class_prior``
@@ -65,6 +68,8 @@ class AffectConfig(BaseSettings):
     log_retention_days: int | None = Field(default=None, ge=1)
     log_compress_after_days: int | None = Field(default=None, ge=1)
     redactor: Callable[[str], str] | None = None
+    telemetry: Telemetry = "auto"
+    telemetry_capture_content: bool = False
 
     @field_validator("class_prior")
     @classmethod

@@ -18,6 +18,7 @@ import weakref
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -53,6 +54,9 @@ QUEUE_SIZE = 4096
 
 _Line = tuple[datetime, AffectResult, str]
 
+LineOutcome = Literal["written", "failed", "dropped"]
+"""What became of a line: counted in ``written``, ``failures`` or ``dropped``."""
+
 
 class PredictionLog:
     """Appends to ``<directory>/predictions_YYYY-MM-DD.jsonl``; every line is written or counted.
@@ -85,8 +89,10 @@ class PredictionLog:
         retention_days: int | None = None,
         compress_after_days: int | None = None,
         redactor: Callable[[str], str] | None = None,
+        on_line: Callable[[LineOutcome], None] | None = None,
     ) -> None:
         self.directory = directory
+        self.on_line = on_line  # told of each line as it is counted (telemetry)
         self.text_chars = text_chars
         self.redactor = redactor
         self.retention_days = retention_days
@@ -126,18 +132,24 @@ class PredictionLog:
         with self._writer_lock:
             if self.refused:
                 self.failures += 1
+                if self.on_line:
+                    self.on_line("failed")
                 return
             try:
                 if self._writer is None:
                     self._writer = self._start_writer()
             except RuntimeError:  # no thread could start: counted as a full queue is
                 self.dropped += 1
+                if self.on_line:
+                    self.on_line("dropped")
                 return
             lines = self._writer[1]
             if lines.qsize() < QUEUE_SIZE:  # callers hold this lock: only the writer changes it
                 lines.put(line)
             else:
                 self.dropped += 1
+                if self.on_line:
+                    self.on_line("dropped")
 
     def close(self) -> None:
         """Write every queued line, then stop the writer thread; idempotent."""
@@ -166,6 +178,8 @@ class PredictionLog:
             except Exception:  # the writer must live on: close() waits for it
                 with self._lock:
                     self.failures += 1
+                if self.on_line:
+                    self.on_line("failed")
 
     def _append(self, now: datetime, result: AffectResult, text: str) -> None:
         data = self.line(result, text, now).encode("utf-8")
@@ -191,6 +205,8 @@ class PredictionLog:
                 self.failures += 1
                 if written:
                     self._cut = path
+            if self.on_line:
+                self.on_line("written" if written == len(data) else "failed")
             new_day = now.date() > self._today
             if new_day:
                 self._today = now.date()
