@@ -72,14 +72,6 @@ def test_installed_validate_help_says_where_the_chat_sets_are(installed: Path) -
     assert "an installed package does not have" in " ".join(done.stdout.split())
 
 
-def test_installed_validate_without_chat_sets_asks_for_them(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr("jeffrey_affect._validate.checkout_root", lambda: None)
-    with pytest.raises(FileNotFoundError, match="pass --chat-set"):
-        default_chat_sets()
-
-
 def test_a_checkout_defaults_to_its_corpora_and_chat_sets() -> None:
     args = build_parser().parse_args(["validate"])
     assert args.data == ROOT.parent / "shared" / "goemotions"

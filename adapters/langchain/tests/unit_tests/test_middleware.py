@@ -2,21 +2,16 @@
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
 from langchain.agents import create_agent
 from langchain.agents.middleware.types import InputAgentState
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from langchain_core.outputs import ChatResult
+from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import tool
 from langchain_jeffrey_affect import AffectMiddleware
 from langgraph.checkpoint.memory import InMemorySaver
-from pydantic import Field
 
 from jeffrey_affect import (
     EMOTIONS,
@@ -25,30 +20,12 @@ from jeffrey_affect import (
     is_escalating,
     preprocess_light,
 )
+from tests.helpers import ScriptedModel, system_prompts
 
 ANGRY = "This is the third time my order broke, I am furious!"
 HAPPY = "It works now, thank you so much!"
 SYSTEM = "You are a support agent."
 KEPT = {"emotion", "confidence", "scores", "route", "low_confidence"}
-
-
-class ScriptedModel(FakeMessagesListChatModel):
-    """Replies from a script and keeps every message list it was sent."""
-
-    received: list[list[BaseMessage]] = Field(default_factory=list)
-
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> "ScriptedModel":
-        return self
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        self.received.append(list(messages))
-        return super()._generate(messages, stop, run_manager, **kwargs)
 
 
 @tool
@@ -61,10 +38,6 @@ def tool_loop() -> ScriptedModel:
     """One tool call, then a final answer: two model calls in one user turn."""
     call = {"name": "order_status", "args": {"order_id": "42"}, "id": "call-1"}
     return ScriptedModel(responses=[AIMessage("", tool_calls=[call]), AIMessage("It shipped.")])
-
-
-def system_prompts(model: ScriptedModel) -> list[str]:
-    return [str(m[0].text) if isinstance(m[0], SystemMessage) else "" for m in model.received]
 
 
 def turn(text: str) -> InputAgentState:
@@ -181,34 +154,6 @@ def test_bad_settings_are_refused(classifier: AffectClassifier) -> None:
         AffectMiddleware(classifier, history_size=0)
     with pytest.raises(ValueError, match="adapt_tone"):
         AffectMiddleware(classifier, policy=TonePolicy())
-
-
-def test_an_escalating_conversation_gets_the_de_escalation_prompt(
-    classifier: AffectClassifier,
-) -> None:
-    turns = [
-        "My package arrived damaged.",
-        "Ugh, that's the second time this month.",
-        "I'm really angry now. Fix this or I'm cancelling.",
-    ]
-    results = [classifier.classify(t) for t in turns]
-    assert is_escalating(results), "the scripted turns must escalate under the tracker's rule"
-    model = ScriptedModel(responses=[AIMessage("Sorry.")])
-    agent = create_agent(
-        model,
-        middleware=[AffectMiddleware(classifier, adapt_tone=True)],
-        checkpointer=InMemorySaver(),
-    )
-    config: RunnableConfig = {"configurable": {"thread_id": "escalation"}}
-    for text in turns:
-        agent.invoke(turn(text), config)
-
-    policy = TonePolicy()
-    assert system_prompts(model) == [
-        policy.for_result(results[0]).system_prompt,
-        policy.for_result(results[1]).system_prompt,
-        policy.escalation.system_prompt,
-    ]
 
 
 def test_a_client_cannot_set_the_affect(classifier: AffectClassifier) -> None:

@@ -1,4 +1,5 @@
-"""AffectRunnable against the Runnable contract, with the real classifier and langchain-core."""
+"""AffectRunnable against the Runnable contract, with the classifier on the fake encoder and
+langchain-core."""
 
 import asyncio
 import json
@@ -290,14 +291,6 @@ def test_with_retry_reruns_the_classification(runnable: AffectRunnable) -> None:
     attempts = [[run for run, p in recorder.parents.items() if p == o] for o in outer]
     assert [len(a) for a in attempts] == [1, 3]
     assert all(isinstance(recorder.errors[run], TypeError) for run in attempts[1])
-
-
-def test_builds_its_own_classifier_from_a_config(tmp_path: Path) -> None:
-    own = AffectRunnable(config=AffectConfig(log_dir=tmp_path, log_enabled=False))
-
-    assert own.classifier.config.log_enabled is False
-    assert own.get_name() == "jeffrey_affect"
-    assert isinstance(own.invoke(HAPPY), AffectResult)
 
 
 def test_a_classifier_and_a_config_together_are_refused(classifier: AffectClassifier) -> None:

@@ -17,7 +17,7 @@ from jeffrey_affect import AffectClassifier
 from jeffrey_affect import _log as log_module
 from jeffrey_affect._log import PredictionLog
 from jeffrey_affect._report import build_report
-from tests.results import made_result
+from tests.helpers import made_result
 
 Make = Callable[..., AffectClassifier]
 TODAY = date(2024, 6, 15)

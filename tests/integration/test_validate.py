@@ -78,7 +78,3 @@ def test_validate_fails_on_artifacts_trained_on_other_data(
     assert "fallback available (prototypes load, match encoder)" in failed
     assert "prototypes macro-F1, GoEmotions test, prior=train" in failed
     assert "router accuracy, chat set my_chat.tsv, default prior" in failed
-
-
-def test_every_chat_set_in_the_checkout_gets_its_rows() -> None:
-    assert [p.name for p in default_chat_sets()] == ["chat_holdout.tsv", "smoke_chat.tsv"]

@@ -1,6 +1,5 @@
 """Whatever it is given, AffectRunnable returns a valid AffectResult or the documented TypeError."""
 
-import math
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -8,7 +7,8 @@ from hypothesis import strategies as st
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_jeffrey_affect import AffectRunnable
 
-from jeffrey_affect import EMOTIONS, AffectClassifier, AffectResult
+from jeffrey_affect import AffectClassifier
+from tests.helpers import assert_valid
 
 # Any code point, lone surrogates included: a str can hold them after a lossy decode.
 any_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=80)
@@ -41,13 +41,6 @@ any_input = st.one_of(
 slow_fixture = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-
-def assert_valid(result: AffectResult) -> None:
-    assert result.emotion in EMOTIONS
-    assert set(result.scores) == set(EMOTIONS)
-    assert math.isclose(sum(result.scores.values()), 1.0, abs_tol=1e-6)
-    assert result.confidence == max(result.scores.values())
 
 
 @slow_fixture

@@ -1,5 +1,8 @@
+"""The router's plumbing on the fake encoder: cache, batching, inputs, priors, configuration."""
+
 import asyncio
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,47 +12,9 @@ import pytest
 from jeffrey_affect import EMOTIONS, AffectClassifier, AffectConfig, AffectResult
 from jeffrey_affect._classifier import ENCODE_CHUNK
 from jeffrey_affect._config import TEMPERED_PRIOR_POWER
+from tests.helpers import PATIENCE_S, CountingEncoder, FakeEncoder, assert_valid
 
 Make = Callable[..., AffectClassifier]
-
-
-class CountingEncoder:
-    """Wraps the real encoder to count calls and texts."""
-
-    def __init__(self, inner: object) -> None:
-        self.inner = inner
-        self.name = inner.name  # type: ignore[attr-defined]
-        self.dimension = inner.dimension  # type: ignore[attr-defined]
-        self.calls: list[list[str]] = []
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        self.calls.append(list(texts))
-        return self.inner.encode(texts)  # type: ignore[attr-defined, no-any-return]
-
-
-def assert_valid(r: AffectResult) -> None:
-    assert r.emotion in EMOTIONS
-    assert set(r.scores) == set(EMOTIONS)
-    assert sum(r.scores.values()) == pytest.approx(1.0, abs=1e-6)
-    assert r.confidence == max(r.scores.values())
-    assert r.scores[r.emotion] == r.confidence
-    assert 0.0 <= r.confidence <= 1.0
-
-
-def test_clear_turns_get_the_obvious_label_from_the_head(make_classifier: Make) -> None:
-    clf = make_classifier(class_prior="train")
-    turns = {
-        "thank you so much, this is wonderful!": "joy",
-        "I'm terrified about the surgery tomorrow": "fear",
-        "my grandmother passed away last night": "sadness",
-        "ew, that is absolutely disgusting": "disgust",
-        "please set a reminder for 3pm": "neutral",
-    }
-    for text, label in turns.items():
-        r = clf.classify(text)
-        assert_valid(r)
-        assert (r.emotion, r.route, r.fallback_reason) == (label, "linear_head", None), text
-        assert r.model_version == clf.artifacts.manifest.config_hash[:12]  # type: ignore[union-attr]
 
 
 def test_low_confidence_follows_the_threshold(make_classifier: Make) -> None:
@@ -60,7 +25,9 @@ def test_low_confidence_follows_the_threshold(make_classifier: Make) -> None:
     assert strict.low_confidence
 
 
-def test_second_call_is_a_cache_hit_with_the_same_scores(make_classifier: Make, encoder) -> None:
+def test_second_call_is_a_cache_hit_with_the_same_scores(
+    make_classifier: Make, encoder: FakeEncoder
+) -> None:
     counting = CountingEncoder(encoder)
     clf = make_classifier(encoder_override=counting)
     first = clf.classify("the app crashed again, I'm so done")
@@ -72,7 +39,7 @@ def test_second_call_is_a_cache_hit_with_the_same_scores(make_classifier: Make, 
     assert (stats["cache_hits"], stats["cache_misses"]) == (1, 1)
 
 
-def test_cache_size_zero_disables_the_cache(make_classifier: Make, encoder) -> None:
+def test_cache_size_zero_disables_the_cache(make_classifier: Make, encoder: FakeEncoder) -> None:
     counting = CountingEncoder(encoder)
     clf = make_classifier(encoder_override=counting, cache_size=0)
     assert not clf.classify("hello").cache_hit
@@ -80,7 +47,9 @@ def test_cache_size_zero_disables_the_cache(make_classifier: Make, encoder) -> N
     assert len(counting.calls) == 2
 
 
-def test_batch_makes_one_encoder_call_for_distinct_misses(make_classifier: Make, encoder) -> None:
+def test_batch_makes_one_encoder_call_for_distinct_misses(
+    make_classifier: Make, encoder: FakeEncoder
+) -> None:
     counting = CountingEncoder(encoder)
     clf = make_classifier(encoder_override=counting)
     clf.classify("already seen")
@@ -93,7 +62,9 @@ def test_batch_makes_one_encoder_call_for_distinct_misses(make_classifier: Make,
     assert clf.classify_batch([]) == []
 
 
-def test_a_big_batch_is_encoded_a_chunk_at_a_time(make_classifier: Make, encoder) -> None:
+def test_a_big_batch_is_encoded_a_chunk_at_a_time(
+    make_classifier: Make, encoder: FakeEncoder
+) -> None:
     counting = CountingEncoder(encoder)
     clf = make_classifier(encoder_override=counting, log_enabled=False)
     texts = [f"turn number {i}" for i in range(2 * ENCODE_CHUNK + 5)]
@@ -103,18 +74,10 @@ def test_a_big_batch_is_encoded_a_chunk_at_a_time(make_classifier: Make, encoder
     assert {r.route for r in results} == {"linear_head"}
 
 
-def test_batch_and_single_agree(make_classifier: Make) -> None:
-    texts = ["I can't believe you lost my parcel AGAIN", "lovely, thanks", "is it open on sunday?"]
-    batch = make_classifier(cache_size=0).classify_batch(texts)
-    single = [make_classifier(cache_size=0).classify(t) for t in texts]
-    for b, s in zip(batch, single, strict=True):
-        assert b.emotion == s.emotion
-        for e in EMOTIONS:
-            assert b.scores[e] == pytest.approx(s.scores[e], abs=1e-4)
-
-
 @pytest.mark.parametrize("text", ["", "   ", "\n\t\x00"])
-def test_empty_text_is_neutral_without_the_encoder(make_classifier: Make, encoder, text) -> None:
+def test_empty_text_is_neutral_without_the_encoder(
+    make_classifier: Make, encoder: FakeEncoder, text: str
+) -> None:
     counting = CountingEncoder(encoder)
     r = make_classifier(encoder_override=counting).classify(text)
     assert (r.emotion, r.route, r.fallback_reason) == ("neutral", "regex", "empty text")
@@ -135,26 +98,30 @@ def test_batch_rejects_a_bare_string_and_non_str_items(make_classifier: Make) ->
         clf.classify_batch(["ok", 3])  # type: ignore[list-item]
 
 
+class WaitingEncoder(FakeEncoder):
+    """Encodes once the event loop has run a callback, or gives up after ``PATIENCE_S``: were the
+    encoder on the loop's thread, the loop could not run it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop_ran = threading.Event()
+        self.saw_the_loop_run: list[bool] = []
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.saw_the_loop_run.append(self.loop_ran.wait(PATIENCE_S))
+        return super().encode(texts)
+
+
 def test_aclassify_does_not_block_the_event_loop(make_classifier: Make) -> None:
-    clf = make_classifier(cache_size=0)
+    encoder = WaitingEncoder()
+    clf = make_classifier(encoder_override=encoder, cache_size=0)
 
-    async def main() -> tuple[AffectResult, int]:
-        ticks = 0
+    async def main() -> AffectResult:
+        asyncio.get_running_loop().call_soon(encoder.loop_ran.set)
+        return await clf.aclassify("long text " * 200)
 
-        async def ticker() -> None:
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0.001)
-                ticks += 1
-
-        task = asyncio.create_task(ticker())
-        result = await clf.aclassify("long text " * 200)
-        task.cancel()
-        return result, ticks
-
-    result, ticks = asyncio.run(main())
-    assert_valid(result)
-    assert ticks > 0  # the loop kept running while the encoder worked
+    assert_valid(asyncio.run(main()))
+    assert encoder.saw_the_loop_run == [True]  # the loop kept running while the encoder worked
 
 
 def test_class_prior_shifts_scores_toward_the_weights(make_classifier: Make) -> None:

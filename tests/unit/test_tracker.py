@@ -1,4 +1,4 @@
-"""AffectTracker on scripted conversations, plus a few turns through the real classifier."""
+"""AffectTracker on scripted conversations."""
 
 import json
 import math
@@ -13,15 +13,12 @@ from pydantic import BaseModel, ValidationError
 
 from jeffrey_affect import (
     EMOTIONS,
-    AffectClassifier,
-    AffectConfig,
     AffectResult,
     AffectTracker,
     ConversationAffect,
     Emotion,
-    SentenceTransformerEncoder,
 )
-from tests.results import made_result
+from tests.helpers import made_result
 
 
 def from_scores(scores: dict[Emotion, float], low_confidence: bool = False) -> AffectResult:
@@ -309,36 +306,3 @@ def test_concurrent_observes_lose_no_turn() -> None:
     assert state.turns == 200
     assert len(state.history) == 20
     assert math.fsum(state.mood.values()) == pytest.approx(1.0)
-
-
-@pytest.fixture(scope="module")
-def real_classifier(encoder: SentenceTransformerEncoder) -> AffectClassifier:
-    return AffectClassifier(AffectConfig(log_enabled=False), encoder=encoder)
-
-
-def test_real_classifier_calm_annoyed_angry_escalates(real_classifier: AffectClassifier) -> None:
-    tracker = AffectTracker(real_classifier)
-    tracker.observe("My package arrived damaged.")
-    tracker.observe("Ugh, that's the second time this month.")
-    assert tracker.state.escalation is False
-    tracker.observe("I'm really angry now. Fix this or I'm cancelling.")
-    assert tracker.state.escalation is True
-
-
-def test_real_classifier_angry_then_thanks_does_not_escalate(
-    real_classifier: AffectClassifier,
-) -> None:
-    tracker = AffectTracker(real_classifier)
-    for text, _ in ANGRY_TO_THANKS:
-        tracker.observe(text)
-        assert tracker.state.escalation is False
-
-
-def test_real_results_survive_the_json_round_trip(real_classifier: AffectClassifier) -> None:
-    tracker = AffectTracker(real_classifier)
-    results = [tracker.observe(text) for text, _ in CALM_TO_ANGRY]
-    state = tracker.state
-    assert state.history == results
-    assert math.fsum(state.mood.values()) == pytest.approx(1.0)
-    dumped = json.loads(json.dumps(state.model_dump(mode="json")))
-    assert AffectTracker.from_state(real_classifier, dumped).state == state

@@ -12,12 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jeffrey_affect import (
-    AffectClassifier,
-    AffectResult,
-    SentenceTransformerEncoder,
-    preprocess_light,
-)
+from jeffrey_affect import AffectClassifier, AffectResult, Encoder, preprocess_light
 from jeffrey_affect._artifacts import (
     HEAD_ARRAYS_FILE,
     HEAD_SPEC_FILE,
@@ -28,21 +23,12 @@ from jeffrey_affect._artifacts import (
     load_artifacts,
 )
 from jeffrey_affect._config import DEFAULT_ENCODER
-from tests.test_classifier import assert_valid
+from tests.helpers import ANY_TEXT, FakeEncoder, RaisingEncoder, assert_valid
 
 Make = Callable[..., AffectClassifier]
-ANY_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=10_000) | st.text(max_size=300)
 FAST = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-
-class RaisingEncoder:
-    name = "sentence-transformers/all-MiniLM-L6-v2"
-    dimension = 384
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        raise RuntimeError("encoder exploded")
 
 
 class NaNEncoder(RaisingEncoder):
@@ -83,26 +69,36 @@ def expect(r: AffectResult, text: str, route: str, reason: str) -> None:
         (ShapeLyingEncoder(), "encoder returned shape"),
     ],
 )
-@FAST
-@given(text=ANY_TEXT)
-def test_encoder_faults_fall_back_to_regex(make_classifier: Make, encoder, reason, text) -> None:
-    clf = make_classifier(encoder_override=encoder, log_enabled=False)
-    expect(clf.classify(text), text, "regex", reason)
-
-
-@FAST
-@given(texts=st.lists(ANY_TEXT, max_size=5))
-def test_batch_with_a_raising_encoder_still_answers_every_text(
-    make_classifier: Make, texts
+def test_encoder_faults_fall_back_to_regex(
+    make_classifier: Make, encoder: Encoder, reason: str
 ) -> None:
+    # One classifier for every example: the regex route's results are never cached, so each
+    # example meets the fault afresh.
+    clf = make_classifier(encoder_override=encoder, log_enabled=False)
+
+    @FAST
+    @given(text=ANY_TEXT)
+    def check(text: str) -> None:
+        expect(clf.classify(text), text, "regex", reason)
+
+    check()
+
+
+def test_batch_with_a_raising_encoder_still_answers_every_text(make_classifier: Make) -> None:
     clf = make_classifier(encoder_override=RaisingEncoder(), log_enabled=False)
-    results = clf.classify_batch(texts)
-    assert len(results) == len(texts)
-    for text, r in zip(texts, results, strict=True):
-        expect(r, text, "regex", "encoder failed")
+
+    @FAST
+    @given(texts=st.lists(ANY_TEXT, max_size=5))
+    def check(texts: list[str]) -> None:
+        results = clf.classify_batch(texts)
+        assert len(results) == len(texts)
+        for text, r in zip(texts, results, strict=True):
+            expect(r, text, "regex", "encoder failed")
+
+    check()
 
 
-def test_an_encoder_fault_is_not_cached(make_classifier: Make, encoder) -> None:
+def test_an_encoder_fault_is_not_cached(make_classifier: Make, encoder: FakeEncoder) -> None:
     class FlakyEncoder:
         name, dimension, calls = encoder.name, encoder.dimension, 0
 
@@ -297,21 +293,6 @@ def test_a_head_that_raises_falls_back_to_prototypes(make_classifier: Make) -> N
     expect(clf.classify("so happy"), "so happy", "prototypes", "linear head failed: MemoryError")
 
 
-@settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(text=ANY_TEXT)
-def test_any_text_through_the_real_encoder_gives_a_valid_result(
-    make_classifier: Make, text
-) -> None:
-    r = make_classifier(log_enabled=False, cache_size=0).classify(text)
-    assert_valid(r)
-    if preprocess_light(text):
-        assert (r.route, r.fallback_reason) == ("linear_head", None)
-    else:
-        assert (r.route, r.fallback_reason, r.emotion) == ("regex", "empty text", "neutral")
-
-
 def test_manifest_with_other_labels_sends_everything_to_regex(
     make_classifier: Make, tmp_path
 ) -> None:
@@ -326,7 +307,7 @@ def test_manifest_with_other_labels_sends_everything_to_regex(
 def test_another_prefix_than_the_artifacts_were_trained_with_falls_back(
     make_classifier: Make,
 ) -> None:
-    prefixed = SentenceTransformerEncoder(prefix="query: ")
+    prefixed = FakeEncoder(prefix="query: ")
     expect(make_classifier(encoder_override=prefixed).classify("hi"), "hi", "regex", "prefix")
 
 

@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from jeffrey_affect._data import load_chat_set
 from jeffrey_affect._labels import EMOTIONS
+from tests.helpers import DATA, GOEMOTIONS
 
-DATA = Path(__file__).parent / "data"
 CHAT_SETS = [DATA / "smoke_chat.tsv", DATA / "chat_holdout.tsv"]
-GOEMOTIONS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "goemotions"
 
 
 def _rows(path: Path) -> list[tuple[str, str]]:
@@ -56,33 +54,12 @@ def test_the_two_chat_sets_share_no_text() -> None:
 
 
 def test_no_text_copied_from_goemotions(rows: list[tuple[str, str]]) -> None:
-    if not GOEMOTIONS_DIR.is_dir():
-        pytest.skip(f"GoEmotions not available at {GOEMOTIONS_DIR}; cannot check for copied texts")
+    if not GOEMOTIONS.is_dir():
+        pytest.skip(f"GoEmotions not available at {GOEMOTIONS}; cannot check for copied texts")
     goemotions = {
         line.split("\t", 1)[0].strip()
-        for tsv in GOEMOTIONS_DIR.glob("*.tsv")
+        for tsv in GOEMOTIONS.glob("*.tsv")
         for line in tsv.read_text(encoding="utf-8").splitlines()
     }
-    assert goemotions, f"no GoEmotions texts read from {GOEMOTIONS_DIR}"
+    assert goemotions, f"no GoEmotions texts read from {GOEMOTIONS}"
     assert [text for _, text in rows if text in goemotions] == []
-
-
-@pytest.mark.parametrize(
-    ("content", "problem"),
-    [
-        ("joy\thello\nglee\twhat a day\n", ":2: expected one of"),
-        ("joy hello\n", ":1: expected one of"),
-    ],
-)
-def test_a_malformed_chat_set_is_named_with_its_line(
-    tmp_path: Path, content: str, problem: str
-) -> None:
-    path = tmp_path / "chat.tsv"
-    path.write_text(content, encoding="utf-8")
-    with pytest.raises(ValueError, match=problem):
-        load_chat_set(path, "--chat-set")
-
-
-def test_a_missing_chat_set_says_which_option_to_pass(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="--chat-set"):
-        load_chat_set(tmp_path / "absent.tsv", "--chat-set")

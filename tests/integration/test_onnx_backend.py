@@ -17,7 +17,7 @@ from sentence_transformers.sentence_transformer.modules import Normalize, Poolin
 from jeffrey_affect import AffectClassifier, AffectConfig, SentenceTransformerEncoder
 from jeffrey_affect._config import DEFAULT_ENCODER
 from jeffrey_affect._onnx import MODEL_FILES, SPEC_FILE, OnnxEncoder, pool
-from tests.conftest import REPO, bundled_adapter
+from tests.helpers import REPO, bundled_adapter
 
 TURNS = [
     "I'm so happy for you, congratulations!",

@@ -15,8 +15,9 @@ from rapidfuzz.process import cdist
 
 from jeffrey_affect import EMOTIONS, SentenceTransformerEncoder
 from jeffrey_affect._data import CHAT_TRAIN, load_chat_set, load_chat_train
+from tests.helpers import DATA
 
-EVALUATION_SETS = sorted((Path(__file__).parent / "data").glob("*.tsv"))
+EVALUATION_SETS = sorted(DATA.glob("*.tsv"))
 MAX_EDIT_SIMILARITY = 0.75
 """1 - Levenshtein distance / length of the longer text, case-folded: above this, a near-copy."""
 MAX_COSINE = 0.92

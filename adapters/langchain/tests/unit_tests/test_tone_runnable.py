@@ -8,28 +8,13 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnablePassthrough
 from langchain_jeffrey_affect import AffectRunnable, tone_runnable
 
-from jeffrey_affect import EMOTIONS, AffectClassifier, AffectResult, Emotion, TonePolicy
-
-
-def result(emotion: Emotion, confidence: float = 0.9) -> AffectResult:
-    rest = (1.0 - confidence) / (len(EMOTIONS) - 1)
-    return AffectResult(
-        emotion=emotion,
-        confidence=confidence,
-        scores={e: confidence if e == emotion else rest for e in EMOTIONS},
-        route="linear_head",
-        fallback_reason=None,
-        low_confidence=confidence < 0.4,  # AffectConfig's default threshold
-        latency_ms=1.0,
-        cache_hit=False,
-        model_version="scripted",
-        class_prior="uniform",
-    )
+from jeffrey_affect import EMOTIONS, AffectClassifier, Emotion, TonePolicy
+from tests.helpers import made_result
 
 
 @pytest.mark.parametrize("emotion", EMOTIONS)
 def test_a_result_maps_to_its_directive(emotion: Emotion) -> None:
-    directive = TonePolicy().for_result(result(emotion))
+    directive = TonePolicy().for_result(made_result(emotion))
     expected = {
         "tone": directive.tone,
         "style": directive.style,
@@ -37,29 +22,31 @@ def test_a_result_maps_to_its_directive(emotion: Emotion) -> None:
         "emotion": emotion,
     }
 
-    assert tone_runnable().invoke(result(emotion)) == expected
-    assert asyncio.run(tone_runnable().ainvoke(result(emotion))) == expected
+    assert tone_runnable().invoke(made_result(emotion)) == expected
+    assert asyncio.run(tone_runnable().ainvoke(made_result(emotion))) == expected
 
 
 def test_low_confidence_gets_the_policys_neutral_directive() -> None:
-    out = tone_runnable().invoke(result("anger", confidence=0.2))
+    out = tone_runnable().invoke(made_result("anger", confidence=0.2))
 
     assert out["emotion"] == "anger"
     assert out["system_prompt"] == TonePolicy().low_confidence.system_prompt
 
 
 def test_a_dict_keeps_its_keys_and_gains_the_directive() -> None:
-    out = tone_runnable().invoke({"input": "hi", "affect": result("joy")})
+    out = tone_runnable().invoke({"input": "hi", "affect": made_result("joy")})
 
     assert out["input"] == "hi"
-    assert out["affect"] == result("joy")
+    assert out["affect"] == made_result("joy")
     assert out["tone"] == TonePolicy().joy.tone
 
 
 def test_a_custom_policy_is_used() -> None:
     policy = TonePolicy.from_dict({"fear": {"system_prompt": "Be very reassuring."}})
 
-    assert tone_runnable(policy).invoke(result("fear"))["system_prompt"] == "Be very reassuring."
+    assert (
+        tone_runnable(policy).invoke(made_result("fear"))["system_prompt"] == "Be very reassuring."
+    )
 
 
 @pytest.mark.parametrize("value", ["angry", {"input": "hi"}, {"affect": {"emotion": "joy"}}, 3])

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SNIPPETS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+from tests.helpers import REPO
+
+SNIPPETS = re.findall(r"```python\n(.*?)```", (REPO / "README.md").read_text(), flags=re.S)
 
 
 def run(args: list[str], cwd: Path) -> str:
@@ -32,8 +33,8 @@ def test_readme_snippet_runs(snippet: str, tmp_path: Path) -> None:
 
 
 def test_tone_chatbot_script_changes_tone_with_the_user(tmp_path: Path) -> None:
-    script = ROOT / "examples" / "data" / "support_conversation.txt"
-    out = run([str(ROOT / "examples" / "tone_chatbot.py"), "--script", str(script)], cwd=tmp_path)
+    script = REPO / "examples" / "data" / "support_conversation.txt"
+    out = run([str(REPO / "examples" / "tone_chatbot.py"), "--script", str(script)], cwd=tmp_path)
     turns = script.read_text().splitlines()
     tones = re.findall(r"^     tone: (\S+)$", out, flags=re.M)
     emotions = re.findall(r"^     emotion: (\w+)", out, flags=re.M)

@@ -1,13 +1,11 @@
 """Training on a slice of GoEmotions: reproducible, guarded, and readable by the classifier."""
 
-import io
 import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from jeffrey_affect import EMOTIONS, AffectClassifier, AffectConfig
@@ -18,13 +16,10 @@ from jeffrey_affect._artifacts import (
     MANIFEST_FILE,
     PROTOTYPES_FILE,
     Manifest,
-    npz_bytes,
 )
 from jeffrey_affect._config import DEFAULT_ENCODER
 from jeffrey_affect._data import CHAT_TRAIN, data_hashes, load_split
 from jeffrey_affect._encoder import adapter_digest
-from jeffrey_affect._fit import calibrate_prototypes, fit_prototypes
-from jeffrey_affect._prototypes import Prototypes
 from jeffrey_affect._train import HYPERPARAMETERS, train
 from jeffrey_affect.cli import main
 
@@ -186,17 +181,6 @@ def test_manifest_hash_covers_every_field(
     )
 
 
-def test_prototypes_round_trip_through_npz() -> None:
-    rng = np.random.default_rng(0)
-    labels = np.repeat(np.arange(8), 30)
-    embeddings = rng.normal(size=(240, 16)) + np.eye(8, 16)[labels] * 4
-    protos = calibrate_prototypes(fit_prototypes(embeddings, labels, 8), embeddings, labels)
-    assert (protos.logits(embeddings).argmax(axis=1) == labels).mean() > 0.9
-    with np.load(io.BytesIO(npz_bytes(protos.arrays())), allow_pickle=False) as npz:
-        loaded = Prototypes.from_arrays({key: npz[key] for key in npz.files})
-    np.testing.assert_array_equal(loaded.logits(embeddings), protos.logits(embeddings))
-
-
 def test_cli_eval_prints_every_route(small_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert (
         main(
@@ -221,8 +205,3 @@ def test_cli_eval_prints_every_route(small_data: Path, capsys: pytest.CaptureFix
         assert 0.0 < figures["macro_f1"] < 1.0 and 0.0 < figures["accuracy"] < 1.0
         assert set(figures["per_class"]) == set(EMOTIONS)
         assert sum(c["support"] for c in figures["per_class"].values()) == n
-
-
-def test_load_split_rejects_a_missing_directory(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="GoEmotions"):
-        load_split(tmp_path, "train")

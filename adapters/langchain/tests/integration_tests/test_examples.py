@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 from jeffrey_affect import EMOTIONS, TonePolicy
+from tests.helpers import REPO
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+EXAMPLES = REPO / "examples"
 
 
 def run(name: str, tmp_path: Path) -> dict[str, str]:

@@ -22,14 +22,10 @@ from jeffrey_affect import AffectClassifier, AffectResult
 from jeffrey_affect import _log as log_module
 from jeffrey_affect._log import LogRecord, PredictionLog
 from jeffrey_affect._report import build_report
-from tests.test_classifier import assert_valid
-from tests.test_log import FIELDS
-from tests.test_log_lifecycle import RESULT
+from tests.helpers import LOGGED_FIELDS, PATIENCE_S, REPO, assert_valid, made_result
 
 Make = Callable[..., AffectClassifier]
-REPO = Path(__file__).resolve().parents[1]
-PATIENCE_S = 120.0
-"""How long to wait for a background writer to make progress before calling it stuck."""
+RESULT = made_result("joy")
 
 
 def logged_lines(root: Path) -> list[bytes]:
@@ -87,7 +83,7 @@ def test_threads_and_tasks_log_each_of_20000_classifications_once(
     for result in results:
         assert_valid(result)
     lines = logged_lines(directory)
-    assert all(set(json.loads(line)) == FIELDS for line in lines)
+    assert all(set(json.loads(line)) == LOGGED_FIELDS for line in lines)
     records = [LogRecord.model_validate_json(line) for line in lines]
     classified = Counter(itertools.chain(*thread_work, *task_work))
     logged = Counter(r.text for r in records)
@@ -219,7 +215,7 @@ def test_a_log_fault_mid_run_is_counted_and_logging_resumes(
     assert stats["log_write_failures"] >= 50
     lines = logged_lines(tmp_path)
     assert len(lines) == stats["logged"]
-    assert all(set(json.loads(line)) == FIELDS for line in lines)
+    assert all(set(json.loads(line)) == LOGGED_FIELDS for line in lines)
 
 
 class ShortWriteOnce:
@@ -295,7 +291,12 @@ import itertools, sys
 from pathlib import Path
 from jeffrey_affect import AffectClassifier, AffectConfig
 
-clf = AffectClassifier(AffectConfig(log_dir=Path(sys.argv[1])))
+class Raising:
+    name, dimension = "sentence-transformers/all-MiniLM-L6-v2", 384
+    def encode(self, texts):
+        raise RuntimeError("the regex route is enough here")
+
+clf = AffectClassifier(AffectConfig(log_dir=Path(sys.argv[1])), encoder=Raising())
 for text in itertools.cycle(["thanks, that helps!", "why is this still broken", "I'm worried"]):
     clf.classify(text)
 """

@@ -26,7 +26,7 @@ from jeffrey_affect._report import (
     build_report,
 )
 from jeffrey_affect.cli import build_parser
-from tests.results import made_result
+from tests.helpers import made_result
 
 D25, D26, D27 = date(2026, 11, 25), date(2026, 11, 26), date(2026, 11, 27)
 

@@ -1,4 +1,4 @@
-"""The command line: what a user types, what they read back."""
+"""The command line on the default classifier: what a user types, what they read back."""
 
 import io
 import json
@@ -38,8 +38,3 @@ def test_classify_stdin_flushes_each_batch_before_reading_the_next(
     assert all(json.loads(line)["emotion"] in EMOTIONS for line in lines)
     assert flushed_when_read[STDIN_BATCH - 1] == 0
     assert flushed_when_read[STDIN_BATCH] == STDIN_BATCH  # out before the next batch is read
-
-
-def test_classify_without_texts_says_how_to_give_them(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["classify"]) == 2
-    assert "--stdin" in capsys.readouterr().err

@@ -3,20 +3,24 @@ import random
 import re
 import signal
 import string
+import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
 import phonenumbers
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from jeffrey_affect import AffectClassifier, AffectConfig
-from jeffrey_affect._redact import _PHONE_REGIONS, redact
+from jeffrey_affect._log import PredictionLog
+from jeffrey_affect._redact import _PHONE_REGIONS, MARGIN, redact
+from tests.helpers import RaisingEncoder, made_result
 
 DIGITS = string.digits
 HEX = "0123456789abcdef"
@@ -445,15 +449,6 @@ def test_hostile_input_finishes(text: str, expected: str) -> None:
         assert redact(text) == expected
 
 
-class _NoEncoder:
-    """Sends every turn down the regex route: the log is under test, not the model."""
-
-    dimension = 384
-
-    def encode(self, texts: list[str]) -> object:
-        raise RuntimeError("not needed")
-
-
 # (what the user typed, the part of it that must never be logged)
 LEAKS = [
     ("sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXyZ", "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXyZ"),
@@ -470,7 +465,7 @@ LEAKS = [
 
 @pytest.mark.parametrize("at", [0, 20, 44])  # 44: across the default 50-character cut
 def test_a_secret_in_a_turn_never_reaches_the_log_file(tmp_path: Path, at: int) -> None:
-    with AffectClassifier(AffectConfig(log_dir=tmp_path), encoder=_NoEncoder()) as clf:
+    with AffectClassifier(AffectConfig(log_dir=tmp_path), encoder=RaisingEncoder()) as clf:
         for typed, _ in LEAKS:
             clf.classify(("ugh " * 20)[:at] + typed + " and I'm done")
     logged = [
@@ -481,3 +476,59 @@ def test_a_secret_in_a_turn_never_reaches_the_log_file(tmp_path: Path, at: int) 
     assert len(logged) == len(LEAKS)
     for (_, secret), text in zip(LEAKS, logged, strict=True):
         assert not any(secret[i : i + 4] in text for i in range(len(secret) - 3)), text
+
+
+RESULT = made_result("joy")
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+
+
+FILLER = " and then some more words about the order" * 30  # pushes the text past any window
+STRADDLING = [
+    "alice.smith+orders@example.co.uk",
+    "https://shop.example.com/track?id=12345",
+    "GB82 WEST 1234 5698 7654 32",
+    "4111 1111 1111 1111",
+    "2001:db8:85a3::8a2e:370:7334",
+    "+44 20 7946 0958",
+    "(202) 555-0143",
+    "192.168.100.200",
+]
+
+
+def logged_text(log: PredictionLog, text: str) -> str:
+    return str(json.loads(log.line(RESULT, text, NOW))["text"])
+
+
+@pytest.mark.parametrize("before", ["my details: ", "x" * 18 + " "])
+@pytest.mark.parametrize("pii", STRADDLING)
+def test_pii_across_the_cut_is_redacted(tmp_path: Path, before: str, pii: str) -> None:
+    text = before + pii + FILLER
+    assert len(before) < 20 < len(before + pii)
+    logged = logged_text(PredictionLog(tmp_path, text_chars=20), text)
+    assert logged == redact(text)[:20]
+    assert logged.startswith(before) and logged[len(before)] == "<"
+
+
+WORDS = st.text(st.characters(categories=("L",)), min_size=1, max_size=12) | AROUND
+PII = cards() | ibans() | PHONES | st.emails() | st.ip_addresses().map(str)
+URLS = st.builds("https://{}/{}".format, st.from_regex(r"[a-z]{1,20}\.com", fullmatch=True), WORDS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(WORDS | PII | URLS, max_size=120),
+    chars=st.integers(min_value=0, max_value=120),
+)
+def test_the_logged_text_is_the_whole_texts_redaction_cut(parts: list[str], chars: int) -> None:
+    """Redacting a window never logs what redacting the whole text would hide, nor misplaces it.
+
+    Only when replacements shorten the window by more than MARGIN is the logged text shorter.
+    """
+    text = " ".join(parts)
+    with tempfile.TemporaryDirectory() as tmp:
+        logged = logged_text(PredictionLog(Path(tmp), chars), text)
+    whole = redact(text)[:chars]
+    assert whole.startswith(logged)
+    window = text[: chars + 2 * MARGIN]
+    if len(window) - len(redact(window)) <= MARGIN:
+        assert logged == whole

@@ -3,7 +3,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,34 +15,10 @@ from hypothesis import strategies as st
 from jeffrey_affect import AffectClassifier
 from jeffrey_affect._log import PredictionLog
 from jeffrey_affect._redact import MARGIN, redact
-from tests.results import made_result
-from tests.test_redact import AROUND, PHONES, cards, ibans
+from tests.helpers import LOGGED_FIELDS, REPO, RaisingEncoder, log_lines, made_result
 
 Make = Callable[..., AffectClassifier]
-FIELDS = {
-    "timestamp",
-    "text",
-    "emotion",
-    "confidence",
-    "route",
-    "fallback_reason",
-    "latency_ms",
-    "cache_hit",
-    "low_confidence",
-    "model_version",
-    "class_prior",
-}
-
 RESULT = made_result("joy")
-NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
-
-
-def log_lines(directory: Path) -> list[dict[str, object]]:
-    return [
-        json.loads(line)
-        for path in sorted(directory.glob("predictions_*.jsonl"))
-        for line in path.read_text(encoding="utf-8").splitlines()
-    ]
 
 
 def test_each_prediction_is_one_json_line_in_the_utc_day_file(
@@ -54,7 +29,7 @@ def test_each_prediction_is_one_json_line_in_the_utc_day_file(
     path = tmp_path / "logs" / f"predictions_{datetime.now(UTC):%Y-%m-%d}.jsonl"
     lines = [json.loads(x) for x in path.read_text().splitlines()]
     assert [line["emotion"] for line in lines] == [r.emotion for r in results]
-    assert all(set(line) == FIELDS for line in lines)
+    assert all(set(line) == LOGGED_FIELDS for line in lines)
     assert lines[0]["text"] == "I'm thrilled!"
     assert lines[0]["model_version"] == clf.model_version
     assert datetime.fromisoformat(str(lines[0]["timestamp"])).tzinfo is not None
@@ -70,7 +45,12 @@ def test_logged_text_never_exceeds_log_text_chars(
     make_classifier: Make, tmp_path, text, chars
 ) -> None:
     directory = tmp_path / f"logs-{chars}-{abs(hash(text))}"
-    clf = make_classifier(log_dir=directory, log_text_chars=chars, encoder_override=_Raising())
+    clf = make_classifier(
+        log_dir=directory,
+        log_text_chars=chars,
+        encoder_override=RaisingEncoder(),
+        artifacts_dir=tmp_path / "none",  # the encoder fails before any artifact could serve
+    )
     clf.classify(text)
     clf.close()
     (line,) = log_lines(directory)
@@ -116,19 +96,9 @@ def test_eight_threads_give_exactly_1600_well_formed_lines(make_classifier: Make
     assert raw.endswith(b"\n")
     lines = [json.loads(x) for x in raw.decode().splitlines()]
     assert len(lines) == 1600
-    assert all(set(line) == FIELDS for line in lines)
+    assert all(set(line) == LOGGED_FIELDS for line in lines)
     stats = clf.stats()
     assert (stats["predictions"], stats["logged"], stats["log_dropped"]) == (1600, 1600, 0)
-
-
-class _Raising:
-    """Keeps the property test off the encoder: logging is what it checks."""
-
-    name = "sentence-transformers/all-MiniLM-L6-v2"
-    dimension = 384
-
-    def encode(self, texts: list[str]) -> object:
-        raise RuntimeError("not needed")
 
 
 def test_log_directory_is_private(make_classifier: Make, tmp_path) -> None:
@@ -156,7 +126,7 @@ def test_close_writes_out_every_queued_line_and_stops_the_writer(tmp_path: Path)
 
 
 def test_stats_add_up_once_closed(make_classifier: Make, tmp_path: Path) -> None:
-    clf = make_classifier(log_dir=tmp_path / "logs", encoder_override=_Raising())
+    clf = make_classifier(log_dir=tmp_path / "logs", encoder_override=RaisingEncoder())
     clf.classify_batch([f"turn {i}" for i in range(300)])
     clf.close()
     stats = clf.stats()
@@ -168,7 +138,7 @@ def test_stats_add_up_once_closed(make_classifier: Make, tmp_path: Path) -> None
 def test_a_classifier_collected_without_close_writes_out_its_log(
     make_classifier: Make, tmp_path: Path
 ) -> None:
-    clf = make_classifier(log_dir=tmp_path / "logs", encoder_override=_Raising())
+    clf = make_classifier(log_dir=tmp_path / "logs", encoder_override=RaisingEncoder())
     clf.classify_batch(["one", "two", "three"])
     del clf
     gc.collect()
@@ -181,7 +151,6 @@ import sys
 from pathlib import Path
 from jeffrey_affect import AffectClassifier, AffectConfig
 from jeffrey_affect._log import PredictionLog
-from tests.results import made_result
 
 class Raising:
     name, dimension = "sentence-transformers/all-MiniLM-L6-v2", 384
@@ -189,19 +158,18 @@ class Raising:
         raise RuntimeError("the regex route is enough here")
 
 clf = AffectClassifier(AffectConfig(log_dir=Path(sys.argv[1]) / "clf"), encoder=Raising())
-clf.classify_batch([f"turn {i}" for i in range(1000)])
+results = clf.classify_batch([f"turn {i}" for i in range(1000)])
 log = PredictionLog(Path(sys.argv[1]) / "log", 50)
 for i in range(1000):
-    log.write(made_result("joy"), f"line {i}")
+    log.write(results[0], f"line {i}")
 """
 
 
 def test_lines_still_queued_at_exit_are_written(tmp_path: Path) -> None:
-    root = Path(__file__).resolve().parents[1]
     done = subprocess.run(
         [sys.executable, "-c", _EXITING, str(tmp_path)],
         cwd=tmp_path,
-        env=os.environ | {"PYTHONPATH": str(root)},
+        env=os.environ | {"PYTHONPATH": str(REPO)},
         capture_output=True,
         text=True,
         timeout=300,
@@ -215,33 +183,6 @@ def test_lines_still_queued_at_exit_are_written(tmp_path: Path) -> None:
     ]
 
 
-FILLER = " and then some more words about the order" * 30  # pushes the text past any window
-STRADDLING = [
-    "alice.smith+orders@example.co.uk",
-    "https://shop.example.com/track?id=12345",
-    "GB82 WEST 1234 5698 7654 32",
-    "4111 1111 1111 1111",
-    "2001:db8:85a3::8a2e:370:7334",
-    "+44 20 7946 0958",
-    "(202) 555-0143",
-    "192.168.100.200",
-]
-
-
-def logged_text(log: PredictionLog, text: str) -> str:
-    return str(json.loads(log.line(RESULT, text, NOW))["text"])
-
-
-@pytest.mark.parametrize("before", ["my details: ", "x" * 18 + " "])
-@pytest.mark.parametrize("pii", STRADDLING)
-def test_pii_across_the_cut_is_redacted(tmp_path: Path, before: str, pii: str) -> None:
-    text = before + pii + FILLER
-    assert len(before) < 20 < len(before + pii)
-    logged = logged_text(PredictionLog(tmp_path, text_chars=20), text)
-    assert logged == redact(text)[:20]
-    assert logged.startswith(before) and logged[len(before)] == "<"
-
-
 def test_the_redactor_sees_only_the_window(make_classifier: Make, tmp_path: Path) -> None:
     seen: list[str] = []
 
@@ -251,36 +192,13 @@ def test_the_redactor_sees_only_the_window(make_classifier: Make, tmp_path: Path
 
     turns = ["short turn", "x" * 50 + " 4111 1111 1111 1111" * 50, "word " * 400]
     logs = tmp_path / "logs"
-    with make_classifier(log_dir=logs, encoder_override=_Raising(), redactor=recording) as clf:
+    with make_classifier(
+        log_dir=logs, encoder_override=RaisingEncoder(), redactor=recording
+    ) as clf:
         for turn in turns:
             clf.classify(turn)
     window = 50 + 2 * MARGIN
     assert seen == [turns[0], turns[1][:window], turns[2][:window]]
-
-
-WORDS = st.text(st.characters(categories=("L",)), min_size=1, max_size=12) | AROUND
-PII = cards() | ibans() | PHONES | st.emails() | st.ip_addresses().map(str)
-URLS = st.builds("https://{}/{}".format, st.from_regex(r"[a-z]{1,20}\.com", fullmatch=True), WORDS)
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    parts=st.lists(WORDS | PII | URLS, max_size=120),
-    chars=st.integers(min_value=0, max_value=120),
-)
-def test_the_logged_text_is_the_whole_texts_redaction_cut(parts: list[str], chars: int) -> None:
-    """Redacting a window never logs what redacting the whole text would hide, nor misplaces it.
-
-    Only when replacements shorten the window by more than MARGIN is the logged text shorter.
-    """
-    text = " ".join(parts)
-    with tempfile.TemporaryDirectory() as tmp:
-        logged = logged_text(PredictionLog(Path(tmp), chars), text)
-    whole = redact(text)[:chars]
-    assert whole.startswith(logged)
-    window = text[: chars + 2 * MARGIN]
-    if len(window) - len(redact(window)) <= MARGIN:
-        assert logged == whole
 
 
 def _today_file(directory: Path) -> Path:

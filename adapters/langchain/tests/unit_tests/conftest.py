@@ -1,0 +1,15 @@
+"""The unit tier: ``FakeEncoder`` stands in for MiniLM, and building a real encoder fails."""
+
+import pytest
+
+from tests.helpers import CountingEncoder, FakeEncoder, refuse_model_loads
+
+
+@pytest.fixture(autouse=True)
+def no_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    refuse_model_loads(monkeypatch)
+
+
+@pytest.fixture(scope="session")
+def counting_encoder() -> CountingEncoder:
+    return CountingEncoder(FakeEncoder())

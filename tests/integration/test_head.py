@@ -1,0 +1,62 @@
+"""The linear head against what made it: the fitted weights folded exactly, and the committed
+artifacts' scores kept through the change of file format."""
+
+import json
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jeffrey_affect import EMOTIONS, AffectClassifier
+from jeffrey_affect._data import CHAT_TRAIN, load_chat_set
+from jeffrey_affect._fit import HeadFit
+from jeffrey_affect._head import LinearHead
+from tests.helpers import FIXTURES, TRICKY_TEXTS
+
+Make = Callable[..., AffectClassifier]
+COMMITTED_SCORES = FIXTURES / "committed_scores.json"
+"""Router scores of the committed artifacts on hand-written turns (the torch encoder, the uniform
+prior), recorded from linear_head.joblib before the head left pickle."""
+
+
+def test_committed_artifacts_reproduce_their_recorded_scores(make_classifier: Make) -> None:
+    recorded = json.loads(COMMITTED_SCORES.read_text(encoding="utf-8"))
+    clf = make_classifier(log_enabled=False, class_prior=recorded["class_prior"])
+    assert (clf.model_version, clf.encoder.backend) == (  # type: ignore[attr-defined]
+        recorded["model_version"],
+        recorded["encoder_backend"],
+    )
+    cases = recorded["cases"]
+    assert len(cases) >= 60
+    results = clf.classify_batch([case["text"] for case in cases])
+    for case, r in zip(cases, results, strict=True):
+        assert (r.route, r.emotion) == ("linear_head", case["emotion"]), case["text"]
+        assert max(abs(r.scores[e] - case["scores"][e]) for e in EMOTIONS) <= 1e-9, case["text"]
+
+
+@pytest.fixture(scope="module")
+def fitted() -> tuple[HeadFit, LinearHead, list[str]]:
+    """A small head fitted on chat turns and random embeddings: seconds, not minutes."""
+    chat = load_chat_set(CHAT_TRAIN)
+    texts, labels = chat.texts[::8], chat.labels[::8]
+    embeddings = np.random.default_rng(0).normal(size=(len(texts), 16))
+    fit = HeadFit(word_features=800, char_features=3000).fit(texts, embeddings, labels)
+    fit.calibrate(texts[:150], embeddings[:150], labels[:150])
+    return fit, fit.head(), texts
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_runtime_head_equals_sklearns_decision_function(
+    fitted: tuple[HeadFit, LinearHead, list[str]], data: st.DataObject
+) -> None:
+    """The folded n-grams must be sklearn's features times the weights, n-gram for n-gram."""
+    fit, head, known = fitted
+    texts = data.draw(st.lists(st.sampled_from(known) | TRICKY_TEXTS, min_size=1, max_size=4))
+    embeddings = np.random.default_rng(len(texts)).normal(size=(len(texts), 16))
+    expected = (
+        fit.model_.decision_function(fit.features(texts, embeddings)) / fit.temperature_ + fit.bias_
+    )
+    np.testing.assert_allclose(head.logits(texts, embeddings), expected, rtol=1e-10, atol=1e-12)

@@ -1,0 +1,33 @@
+"""Reading the corpora and chat sets: a missing or malformed file says what to fix."""
+
+from pathlib import Path
+
+import pytest
+
+from jeffrey_affect._data import load_chat_set, load_split
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("joy\thello\nglee\twhat a day\n", ":2: expected one of"),
+        ("joy hello\n", ":1: expected one of"),
+    ],
+)
+def test_a_malformed_chat_set_is_named_with_its_line(
+    tmp_path: Path, content: str, problem: str
+) -> None:
+    path = tmp_path / "chat.tsv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=problem):
+        load_chat_set(path, "--chat-set")
+
+
+def test_a_missing_chat_set_says_which_option_to_pass(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="--chat-set"):
+        load_chat_set(tmp_path / "absent.tsv", "--chat-set")
+
+
+def test_load_split_rejects_a_missing_directory(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="GoEmotions"):
+        load_split(tmp_path, "train")

@@ -1,0 +1,15 @@
+"""Where the release gate finds its chat sets, in a checkout and outside one."""
+
+import pytest
+
+from jeffrey_affect._validate import default_chat_sets
+
+
+def test_every_chat_set_in_the_checkout_gets_its_rows() -> None:
+    assert [p.name for p in default_chat_sets()] == ["chat_holdout.tsv", "smoke_chat.tsv"]
+
+
+def test_outside_a_checkout_validate_asks_for_a_chat_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("jeffrey_affect._validate.checkout_root", lambda: None)
+    with pytest.raises(FileNotFoundError, match="installed package has none: pass --chat-set"):
+        default_chat_sets()
