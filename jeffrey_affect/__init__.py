@@ -1,4 +1,37 @@
-"""Affect (emotion) classification for chat agents."""
+"""Affect (emotion) classification for chat agents.
+
+``AffectClassifier.classify`` labels a user turn with one of ``EMOTIONS`` (the ``Emotion``
+literal) and returns an ``AffectResult``; ``AffectTracker`` and ``TonePolicy`` turn results into
+conversation state and a reply tone. Everything else is private: one turn's path through it is
+
+1. ``_classifier``: ``AffectClassifier.classify_batch`` checks the input's type and, when
+   telemetry is on, opens a span and counts the turn (``_telemetry``, OpenTelemetry), then
+2. ``_text``: ``preprocess_light`` normalises the turn and caps it at 1,000 characters; a turn
+   left empty is answered neutral (regex route, "empty text") without the encoder;
+3. ``_classifier``: the LRU cache, keyed on the normalised text, answers turns seen before;
+4. ``_encoder`` / ``_onnx``: the misses are encoded, 64 at a time under one lock, by the encoder
+   ``load_encoder`` built at start-up: MiniLM exported once to ONNX Runtime (int8 by default) or
+   run by torch, with the LoRA adapter that ``_artifacts.ArtifactSource`` verified against the
+   manifest merged in. An encoder that raises, or returns the wrong shape or non-finite values,
+   sends its turns to step 7;
+5. ``_head``: the linear head scores the embedding, TF-IDF n-grams and the lexicon's cues
+   (``_lexicon``); ``_artifacts.load_artifacts`` loaded it after checking each file's sha256
+   and the encoder it was trained for. The logits move from the training prior to the configured
+   ``class_prior`` and a softmax makes them scores;
+6. ``_prototypes``: if the head is missing or fails, nearness to class centroids in an LDA
+   projection of the embedding, scored the same way;
+7. ``_lexicon``: if neither can serve, the regex cues alone, which need no model;
+8. ``_result``: the top score becomes ``emotion`` and ``confidence``, with the route, the
+   fallback reason and ``low_confidence`` (``_config``'s threshold);
+9. ``_log``: ``PredictionLog`` queues the line; its writer thread redacts the turn (``_redact``),
+   cuts it to ``log_text_chars`` and appends it to the day's file. ``stats()`` counts it all,
+   and the telemetry's metrics count it too.
+
+Beside that path: ``_tracker`` (history, mood, escalation) and ``_tone`` (directives);
+``_report`` and ``_render`` read the logs back for ``jeffrey-affect report``; ``_data``,
+``_finetune``, ``_fit`` and ``_train`` make the artifacts; ``_eval`` and ``_validate`` measure
+them, with ``_embedding_cache`` keeping a corpus's embeddings on disk; ``cli`` is the command.
+"""
 
 from jeffrey_affect._classifier import AffectClassifier
 from jeffrey_affect._config import AffectConfig

@@ -5,15 +5,16 @@ import io
 import json
 import logging
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, Self, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from jeffrey_affect._encoder import Encoder, adapter_digest, encoder_identity, short_hash
+from jeffrey_affect._config import AffectConfig
+from jeffrey_affect._encoder import Adapter, Encoder, encoder_identity, short_hash
 from jeffrey_affect._head import HeadSpec, LinearHead
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._prototypes import Prototypes
@@ -104,30 +105,56 @@ def encoder_problem(manifest: Manifest, encoder: Encoder, dimension: int) -> str
     return None
 
 
-def artifact_adapter(directory: Path, encoder_model: str) -> Path | None:
-    """The encoder adapter the manifest in ``directory`` records for ``encoder_model``, if its
-    files hash to what the manifest says.
+@dataclass(frozen=True)
+class ArtifactSource:
+    """An artifacts directory with its manifest read once, for the encoder's adapter and for the
+    routes' files alike; ``problem`` says why there is no manifest."""
 
-    A missing or altered adapter is not applied: the guards then send the model routes' work to
-    the regex route, with the reason.
-    """
-    try:
-        manifest = Manifest.model_validate_json((directory / MANIFEST_FILE).read_bytes())
-    except (OSError, ValidationError, ValueError):
-        return None  # load_artifacts reports it
-    expected = manifest.encoder.adapter_sha256
-    adapter = directory / ADAPTER_DIR
-    if expected is None or manifest.encoder.name != encoder_model:
-        return None
-    try:
-        found = adapter_digest(adapter)
-    except OSError as exc:
-        logger.warning("encoder adapter unreadable in %s: %s", directory, type(exc).__name__)
-        return None
-    if found != expected:
-        logger.warning("encoder adapter in %s does not match its manifest's sha256", directory)
-        return None
-    return adapter
+    directory: Path
+    encoder_model: str
+    manifest: Manifest | None
+    problem: str | None
+
+    @classmethod
+    def configured(cls, config: AffectConfig) -> Self:
+        """``config.artifacts_dir``, else the bundled artifacts, for ``config.encoder_model``."""
+        return cls.read(config.artifacts_dir or bundled_artifacts_dir(), config.encoder_model)
+
+    @classmethod
+    def read(cls, directory: Path, encoder_model: str) -> Self:
+        """``directory`` with its manifest parsed, or the reason it cannot be: never raises."""
+        try:
+            manifest = Manifest.model_validate_json((directory / MANIFEST_FILE).read_bytes())
+        except (OSError, ValidationError, ValueError) as exc:
+            problem = f"{MANIFEST_FILE} unreadable in {directory}: {type(exc).__name__}"
+            return cls(directory, encoder_model, None, problem)  # load_artifacts reports it
+        return cls(directory, encoder_model, manifest, None)
+
+    def verified_adapter(self) -> Adapter | None:
+        """The encoder adapter the manifest records for ``encoder_model``, if its files hash to
+        what the manifest says.
+
+        A missing or altered adapter is not applied: the guards then send the model routes' work
+        to the regex route, with the reason.
+        """
+        if self.manifest is None:
+            return None
+        expected = self.manifest.encoder.adapter_sha256
+        if expected is None or self.manifest.encoder.name != self.encoder_model:
+            return None
+        try:
+            adapter = Adapter.at(self.directory / ADAPTER_DIR)
+        except OSError as exc:
+            logger.warning(
+                "encoder adapter unreadable in %s: %s", self.directory, type(exc).__name__
+            )
+            return None
+        if adapter.sha256 != expected:
+            logger.warning(
+                "encoder adapter in %s does not match its manifest's sha256", self.directory
+            )
+            return None
+        return adapter
 
 
 class ArtifactError(Exception):
@@ -205,42 +232,45 @@ def _prototypes(directory: Path, manifest: Manifest) -> Prototypes:
         raise ArtifactError(f"{PROTOTYPES_FILE} unreadable: {type(exc).__name__}: {exc}") from None
 
 
-def load_artifacts(directory: Path, encoder: Encoder) -> Artifacts:
+def load_artifacts(source: ArtifactSource, encoder: Encoder) -> Artifacts:
     """Load what can; a missing, altered, corrupt or mismatched file becomes a reason, not a
     crash. Nothing is unpickled: a hostile file can at worst be refused."""
-    try:
-        manifest = Manifest.model_validate_json((directory / MANIFEST_FILE).read_bytes())
-    except (OSError, ValidationError, ValueError) as exc:
-        reason = f"{MANIFEST_FILE} unreadable in {directory}: {type(exc).__name__}"
+    manifest, directory = source.manifest, source.directory
+    if manifest is None:
+        reason = source.problem or f"no {MANIFEST_FILE} in {directory}"
         logger.warning("%s; only the regex route will serve", reason)
         return Artifacts(None, None, None, reason, reason)
     if manifest.labels != list(EMOTIONS):
         reason = f"{MANIFEST_FILE} labels {manifest.labels} are not {list(EMOTIONS)}"
         logger.warning("%s; only the regex route will serve", reason)
         return Artifacts(None, None, None, reason, reason)
-
-    head: LinearHead | None = None
-    head_problem: str | None
-    try:
-        loaded = _head(directory, manifest)
-        head_problem = encoder_problem(manifest, encoder, loaded.dimension)
-        head = None if head_problem else loaded
-    except ArtifactError as exc:
-        head_problem = str(exc)[:200]
-
-    prototypes: Prototypes | None = None
-    prototypes_problem: str | None
-    try:
-        loaded_prototypes = _prototypes(directory, manifest)
-        prototypes_problem = encoder_problem(manifest, encoder, loaded_prototypes.dimension)
-        prototypes = None if prototypes_problem else loaded_prototypes
-    except ArtifactError as exc:
-        prototypes_problem = str(exc)[:200]
-
+    head, head_problem = _route(_head, directory, manifest, encoder)
+    prototypes, prototypes_problem = _route(_prototypes, directory, manifest, encoder)
     for problem in (head_problem, prototypes_problem):
         if problem:
             logger.warning("%s (in %s)", problem, directory)
     return Artifacts(manifest, head, prototypes, head_problem, prototypes_problem)
+
+
+class _Embedded(Protocol):
+    @property
+    def dimension(self) -> int: ...
+
+
+R = TypeVar("R", bound=_Embedded)
+
+
+def _route(
+    load: Callable[[Path, Manifest], R], directory: Path, manifest: Manifest, encoder: Encoder
+) -> tuple[R | None, str | None]:
+    """One route's loaded files, or why they cannot serve: unreadable, or made for another
+    encoder."""
+    try:
+        loaded = load(directory, manifest)
+    except ArtifactError as exc:
+        return None, str(exc)[:200]
+    problem = encoder_problem(manifest, encoder, loaded.dimension)
+    return (None, problem) if problem else (loaded, None)
 
 
 def write_artifacts(

@@ -13,12 +13,7 @@ from typing import Any, Self
 import numpy as np
 from cachetools import LRUCache
 
-from jeffrey_affect._artifacts import (
-    Artifacts,
-    artifact_adapter,
-    bundled_artifacts_dir,
-    load_artifacts,
-)
+from jeffrey_affect._artifacts import Artifacts, ArtifactSource, load_artifacts
 from jeffrey_affect._config import TEMPERED_PRIOR_POWER, AffectConfig
 from jeffrey_affect._encoder import Encoder, load_encoder
 from jeffrey_affect._labels import EMOTIONS
@@ -44,29 +39,53 @@ class _Outcome:
 class AffectClassifier:
     """Classifies user turns into one of ``EMOTIONS`` with a calibrated confidence.
 
-    Only model-route outcomes are cached, so a transient encoder fault is retried on the next call.
-    Log lines are written by a background thread: ``close()``, or leaving a ``with`` block, writes
-    out the ones still queued (so does exit, or the classifier being garbage-collected).
+    Each turn goes to the linear head, else the prototypes, else the regex lexicon, and the result
+    says which served and why (``route``, ``fallback_reason``). Only model-route outcomes are
+    cached, so a transient encoder fault is retried on the next call. Log lines are written by a
+    background thread: ``close()``, or leaving a ``with`` block, writes out the ones still queued
+    (so does exit, or the classifier being garbage-collected). Safe to share between threads.
+
+    Args:
+        config: Encoder, artifacts, class prior, threshold and log settings; ``None`` reads
+            ``AffectConfig()``, i.e. the defaults and the ``JEFFREY_AFFECT_*`` environment.
+        encoder: Any object with ``.dimension`` and ``.encode(list[str]) -> np.ndarray`` to use
+            instead of the configured one (a user's own model, or a test double). An encoder that
+            reports a ``name``, ``prefix`` or ``adapter_sha256`` other than the artifacts' is
+            kept away from them: the regex route serves.
+
+    Raises:
+        TypeError: ``encoder`` lacks ``dimension`` or ``encode``.
+        OSError: the configured encoder model is not on this machine (nothing is downloaded),
+            or its ONNX export cannot be loaded.
+        ValueError: the ONNX backends cannot run the configured model (a pooling other than
+            mean or CLS): ``encoder_backend="torch"`` can.
+
+    Example:
+        >>> from jeffrey_affect import AffectClassifier, AffectConfig
+        >>> with AffectClassifier(AffectConfig(log_enabled=False)) as clf:
+        ...     result = clf.classify("the app crashed again, I'm so done")
+        >>> result.emotion, result.route
+        ('frustration', 'linear_head')
     """
 
     def __init__(
         self, config: AffectConfig | None = None, *, encoder: Encoder | None = None
     ) -> None:
         self._config = config or AffectConfig()
-        artifacts_dir = self._config.artifacts_dir or bundled_artifacts_dir()
+        source = ArtifactSource.configured(self._config)
         if encoder is None:
             encoder = load_encoder(
                 self._config.encoder_model,
                 self._config.encoder_prefix,
                 self._config.encoder_backend,
-                artifact_adapter(artifacts_dir, self._config.encoder_model),
+                source.verified_adapter(),
             )
         elif not isinstance(encoder, Encoder):
             raise TypeError(
                 f"encoder must have .dimension and .encode(list[str]), got {type(encoder).__name__}"
             )
         self._encoder: Encoder = encoder
-        self._artifacts: Artifacts = load_artifacts(artifacts_dir, encoder)
+        self._artifacts: Artifacts = load_artifacts(source, encoder)
         self._class_prior = _prior_name(self._config.class_prior)
         self._prior_shift = self._prior_correction()
         self._telemetry = telemetry_for(self._config, self.model_version)
@@ -96,10 +115,12 @@ class AffectClassifier:
 
     @property
     def config(self) -> AffectConfig:
+        """The settings this classifier was built with (frozen)."""
         return self._config
 
     @property
     def encoder(self) -> Encoder:
+        """The encoder in use: to share it with another classifier instead of loading it twice."""
         return self._encoder
 
     @property
@@ -109,17 +130,22 @@ class AffectClassifier:
 
     @property
     def class_prior(self) -> str:
-        """ "tempered", "uniform", "train" or "custom": the prior results are reported under."""
+        """The prior results are reported under: "tempered", "uniform", "train", or "custom"
+        for weights."""
         return self._class_prior
 
     @property
     def model_version(self) -> str:
+        """The first 12 hex digits of the artifacts' ``config_hash``, or "unknown" without a
+        manifest: stamped on every result and log line, so a figure names the model it came
+        from."""
         return self._artifacts.model_version
 
     def close(self) -> None:
         """Write out the queued log lines and stop the log's writer thread; idempotent.
 
-        A later classification starts the writer again.
+        Call it (or use ``with``) before reading the log or ``stats()``'s log counts. A later
+        classification starts the writer again.
         """
         if self._log is not None:
             self._log.close()
@@ -155,23 +181,78 @@ class AffectClassifier:
         """One turn's emotion, confidence and scores, with the route that served it and why.
 
         Never raises for what a model or a file does: a fault falls back to the next route and
-        says so in ``fallback_reason``. Raises ``TypeError`` only for a ``text`` that is not a str.
+        says so in ``fallback_reason``. Empty text is neutral without calling the encoder.
+
+        Args:
+            text: The user's turn as they wrote it; it is normalised (``preprocess_light``) and
+                cut to 1,000 characters before anything reads it.
+
+        Returns:
+            The turn's AffectResult.
+
+        Raises:
+            TypeError: ``text`` is not a str.
+
+        Example:
+            >>> from jeffrey_affect import AffectClassifier, AffectConfig
+            >>> clf = AffectClassifier(AffectConfig(log_enabled=False))
+            >>> r = clf.classify("THANK YOU so much, it works perfectly now!!")
+            >>> r.emotion, r.low_confidence, round(sum(r.scores.values()), 6)
+            ('joy', False, 1.0)
         """
         if not isinstance(text, str):
             raise TypeError(f"classify() expects a str, got {type(text).__name__}")
         return self._traced("classify", [text])[0]
 
     async def aclassify(self, text: str) -> AffectResult:
-        """Runs in a worker thread: encoding is CPU-bound and would block the event loop."""
+        """``classify`` in a worker thread: encoding is CPU-bound and would block the event loop.
+
+        Args:
+            text: The user's turn.
+
+        Returns:
+            The turn's AffectResult.
+
+        Raises:
+            TypeError: ``text`` is not a str.
+
+        Example:
+            >>> import asyncio
+            >>> from jeffrey_affect import AffectClassifier, AffectConfig
+            >>> clf = AffectClassifier(AffectConfig(log_enabled=False))
+            >>> asyncio.run(clf.aclassify("my dog died this morning")).emotion
+            'sadness'
+        """
         return await asyncio.to_thread(self.classify, text)
 
     async def aclassify_batch(self, texts: Sequence[str]) -> list[AffectResult]:
+        """``classify_batch`` in a worker thread, for the same reason as ``aclassify``: the same
+        arguments, results and errors."""
         return await asyncio.to_thread(self.classify_batch, texts)
 
     def classify_batch(self, texts: Sequence[str]) -> list[AffectResult]:
-        """Classify many turns with one encoder call for the cache misses.
+        """Classify many turns with one encoder call per 64 cache misses.
 
-        ``latency_ms`` of each result is the batch's wall time divided by its size.
+        Cheaper than a loop of ``classify``: repeated and cached turns are encoded once or not at
+        all. ``latency_ms`` of each result is the batch's wall time divided by its size.
+
+        Args:
+            texts: The turns, in order.
+
+        Returns:
+            One AffectResult per turn, in the same order.
+
+        Raises:
+            TypeError: ``texts`` is a str or not a sequence, or holds something that is not a str.
+
+        Example:
+            >>> from jeffrey_affect import AffectClassifier, AffectConfig
+            >>> clf = AffectClassifier(AffectConfig(log_enabled=False))
+            >>> turns = ["thanks, that fixed it!", "my dog died today", "thanks, that fixed it!"]
+            >>> [(r.emotion, r.cache_hit) for r in clf.classify_batch(turns)]
+            [('joy', False), ('sadness', False), ('joy', False)]
+            >>> clf.classify(turns[0]).cache_hit
+            True
         """
         if isinstance(texts, str) or not isinstance(texts, Sequence):
             raise TypeError(f"classify_batch() expects a list of str, got {type(texts).__name__}")
@@ -315,6 +396,20 @@ class AffectClassifier:
         ``logged`` counts the lines written, ``log_write_failures`` those the disk refused and
         ``log_dropped`` those that found the writer's queue full. Lines still queued are in none of
         them: after ``close()``, a logging classifier's ``predictions`` is their sum.
+
+        Returns:
+            ``predictions``, ``routes`` and ``fallback_reasons`` (counts by name), ``cache_hits``,
+            ``cache_misses``, the four ``log_*`` counts, ``log_refused`` (why the log directory
+            was refused, or None) and ``latency_ms`` (``mean``, ``p50``, ``p95``; None before the
+            first result).
+
+        Example:
+            >>> from jeffrey_affect import AffectClassifier, AffectConfig
+            >>> clf = AffectClassifier(AffectConfig(log_enabled=False))
+            >>> _ = clf.classify_batch(["hi", "hi", ""])
+            >>> s = clf.stats()
+            >>> s["predictions"], s["cache_misses"], s["routes"]["regex"]
+            (3, 3, 1)
         """
         with self._stats_lock:
             latencies = np.asarray(self._latencies)

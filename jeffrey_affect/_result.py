@@ -13,7 +13,16 @@ class AffectResult(BaseModel):
     """One user turn's emotion, with where it came from and how sure it is.
 
     ``scores`` holds all eight labels and sums to 1; ``confidence`` is the top score.
-    ``fallback_reason`` is None when the linear head served, else why it did not.
+    ``fallback_reason`` is None when the linear head served, else why it did not (it never
+    quotes the user's text). ``low_confidence`` is ``confidence`` below the configured
+    threshold; ``cache_hit`` says the embedding work was skipped; ``model_version`` and
+    ``class_prior`` name what made the scores. Frozen, and JSON-ready with ``model_dump_json()``.
+
+    Example:
+        >>> from jeffrey_affect import AffectClassifier, AffectConfig
+        >>> r = AffectClassifier(AffectConfig(log_enabled=False)).classify("")
+        >>> r.emotion, r.route, r.fallback_reason
+        ('neutral', 'regex', 'empty text')
     """
 
     model_config = ConfigDict(frozen=True)

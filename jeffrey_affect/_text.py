@@ -17,7 +17,19 @@ def preprocess_light(text: str) -> str:
     """Cut to RAW_CHARS, NFKC, control characters out, whitespace collapsed, length capped.
 
     Case, punctuation and emoji are kept: they carry emotion ("WHY", "!!!", "😡"). Every step but
-    the rare removal of control and format characters is a C-level string method.
+    the rare removal of control and format characters is a C-level string method. The classifier
+    applies it to every turn, and its cache is keyed on the result.
+
+    Args:
+        text: A user's turn, of any length.
+
+    Returns:
+        The normalised turn, at most 1,000 characters.
+
+    Example:
+        >>> from jeffrey_affect import preprocess_light
+        >>> preprocess_light("  WHY\\u200b is it   broken?!\\n😡 ")
+        'WHY is it broken?! 😡'
     """
     text = " ".join(unicodedata.normalize("NFKC", text[:RAW_CHARS]).split())
     # With whitespace collapsed, isprintable() is false exactly for category C characters.

@@ -13,7 +13,17 @@ from jeffrey_affect._result import AffectResult
 
 
 class ToneDirective(BaseModel):
-    """What to tell the reply model: ``style`` as a short instruction, or a prompt fragment."""
+    """What to tell the reply model: ``style`` as a short instruction, or a prompt fragment.
+
+    ``tone`` is a short name for logs and branching ("de-escalate", "reassuring"),
+    ``style`` one line for a style slot, and ``system_prompt`` a fragment to append to the
+    agent's system prompt.
+
+    Example:
+        >>> from jeffrey_affect import TonePolicy
+        >>> TonePolicy().fear.tone
+        'reassuring'
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -29,6 +39,17 @@ class TonePolicy(BaseModel):
     ``AffectConfig.low_confidence_threshold`` is the one threshold), then the emotion's own
     directive: a frustrated user who is escalating needs de-escalation more than brevity, and a
     guess about feelings the classifier is unsure of does more harm than a neutral reply.
+
+    Each field is a ToneDirective: one per emotion, plus ``escalation`` and ``low_confidence``.
+    Build one with keyword arguments, ``from_dict`` or ``from_toml``; unknown keys are refused.
+
+    Example:
+        >>> from jeffrey_affect import TonePolicy
+        >>> policy = TonePolicy()
+        >>> policy.directive("frustration").tone
+        'supportive-brief'
+        >>> policy.directive("frustration", escalation=True).tone
+        'de-escalate'
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -117,7 +138,25 @@ class TonePolicy(BaseModel):
 
     @classmethod
     def from_dict(cls, overrides: Mapping[str, Any]) -> Self:
-        """Override any subset: a directive's missing fields keep their defaults."""
+        """Override any subset: a directive's missing fields keep their defaults.
+
+        Args:
+            overrides: Directive name ("joy", ..., "escalation", "low_confidence") to a mapping
+                of some of ``tone``, ``style`` and ``system_prompt``.
+
+        Returns:
+            The default policy with the overrides applied.
+
+        Raises:
+            ValueError: an unknown directive name, or a value that is not a mapping.
+            pydantic.ValidationError: an unknown or mistyped field inside a directive.
+
+        Example:
+            >>> from jeffrey_affect import TonePolicy
+            >>> policy = TonePolicy.from_dict({"joy": {"tone": "warm"}})
+            >>> policy.joy.tone, policy.joy.style == TonePolicy().joy.style
+            ('warm', True)
+        """
         unknown = sorted(set(overrides) - set(cls.model_fields))
         if unknown:
             raise ValueError(
@@ -137,13 +176,51 @@ class TonePolicy(BaseModel):
 
     @classmethod
     def from_toml(cls, path: str | PathLike[str]) -> Self:
-        """Same shape as ``from_dict``: one table a directive."""
+        """Same shape as ``from_dict``: one table a directive.
+
+        Args:
+            path: A TOML file with tables such as ``[joy]`` holding ``tone = "..."``.
+
+        Returns:
+            The default policy with the file's overrides applied.
+
+        Raises:
+            OSError: the file cannot be read.
+            tomllib.TOMLDecodeError: it is not TOML.
+            ValueError: as for ``from_dict``.
+
+        Example:
+            >>> from pathlib import Path
+            >>> from jeffrey_affect import TonePolicy
+            >>> _ = Path("tone.toml").write_text('[anger]\\nstyle = "Stay calm."\\n')
+            >>> TonePolicy.from_toml("tone.toml").anger.style
+            'Stay calm.'
+        """
         with Path(path).open("rb") as f:
             return cls.from_dict(tomllib.load(f))
 
     def directive(
         self, emotion: Emotion, low_confidence: bool = False, escalation: bool = False
     ) -> ToneDirective:
+        """The directive for an affect, for callers that keep its parts rather than a result.
+
+        Args:
+            emotion: One of ``EMOTIONS``.
+            low_confidence: Whether the classifier was unsure (``AffectResult.low_confidence``).
+            escalation: Whether the user is escalating (``AffectTracker.state.escalation`` or
+                ``is_escalating``); it wins over everything.
+
+        Returns:
+            The escalation directive, else the low-confidence one, else the emotion's.
+
+        Raises:
+            ValueError: ``emotion`` is not one of ``EMOTIONS``.
+
+        Example:
+            >>> from jeffrey_affect import TonePolicy
+            >>> TonePolicy().directive("sadness", low_confidence=True).tone
+            'neutral'
+        """
         if emotion not in EMOTIONS:
             raise ValueError(f"unknown emotion {emotion!r}; expected one of {EMOTIONS}")
         if escalation:
@@ -154,4 +231,19 @@ class TonePolicy(BaseModel):
         return chosen
 
     def for_result(self, result: AffectResult, escalation: bool = False) -> ToneDirective:
+        """The directive for a classified turn, honouring its ``low_confidence``.
+
+        Args:
+            result: The turn's AffectResult.
+            escalation: Whether the user is escalating, as for ``directive``.
+
+        Returns:
+            The directive, chosen as ``directive`` chooses it.
+
+        Example:
+            >>> from jeffrey_affect import AffectClassifier, AffectConfig, TonePolicy
+            >>> clf = AffectClassifier(AffectConfig(log_enabled=False))
+            >>> TonePolicy().for_result(clf.classify("my dog died today")).tone
+            'warm-gentle'
+        """
         return self.directive(result.emotion, result.low_confidence, escalation)

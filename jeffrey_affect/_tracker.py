@@ -16,6 +16,16 @@ _MIN_RISE = 0.15
 _MAX_DIP = 0.15
 
 
+class Scored(Protocol):
+    """What the escalation rule reads of a turn: an AffectResult, or what an agent keeps of one."""
+
+    @property
+    def emotion(self) -> Emotion: ...
+
+    @property
+    def scores(self) -> Mapping[Emotion, float]: ...
+
+
 class Classifier(Protocol):
     """What the tracker needs from a classifier, so a scripted one can stand in for tests."""
 
@@ -23,7 +33,21 @@ class Classifier(Protocol):
 
 
 class ConversationAffect(BaseModel):
-    """A snapshot of one conversation's affect; JSON-able so it can live in an agent's state."""
+    """A snapshot of one conversation's affect; JSON-able so it can live in an agent's state.
+
+    ``latest`` is the last entry of ``history`` (oldest first, bounded by the tracker's
+    ``history_size``), ``mood`` the smoothed score vector, ``escalation`` the rule documented on
+    AffectTracker, and ``turns`` every turn observed, including those history no longer holds.
+
+    Raises:
+        pydantic.ValidationError: ``latest`` is not the last entry of ``history``, or ``turns``
+            is less than its length: a snapshot edited into nonsense is refused.
+
+    Example:
+        >>> from jeffrey_affect import ConversationAffect
+        >>> ConversationAffect.model_validate({"turns": 0}).escalation
+        False
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -43,13 +67,32 @@ class ConversationAffect(BaseModel):
         return self
 
 
-def _heat(result: AffectResult) -> float:
+def _heat(result: Scored) -> float:
     return result.scores["frustration"] + result.scores["anger"]
 
 
-def is_escalating(history: Sequence[AffectResult], window: int = 3) -> bool:
-    """The escalation rule documented on AffectTracker, over the last ``window`` of ``history``
-    (oldest first); for loops that keep their own history, such as an agent's state."""
+def is_escalating(history: Sequence[Scored], window: int = 3) -> bool:
+    """The escalation rule documented on AffectTracker, for loops that keep their own history,
+    such as an agent's state.
+
+    Args:
+        history: The conversation's turns, oldest first: AffectResults, or anything with an
+            ``emotion`` and ``scores`` for all eight labels.
+        window: How many of the latest turns the rule looks at.
+
+    Returns:
+        Whether the user is escalating; False with fewer than ``window`` turns.
+
+    Raises:
+        KeyError: a turn's ``scores`` lacks "frustration" or "anger".
+
+    Example:
+        >>> from jeffrey_affect import AffectClassifier, AffectConfig, is_escalating
+        >>> clf = AffectClassifier(AffectConfig(log_enabled=False))
+        >>> turns = ["my order is late", "ugh, still nothing", "this is unacceptable, I'm furious"]
+        >>> is_escalating([clf.classify(t) for t in turns])
+        True
+    """
     if len(history) < window:
         return False
     window_results = history[-window:]
@@ -90,6 +133,24 @@ class AffectTracker:
 
     ``observe`` may be called from several threads: classification runs outside the lock and
     the state updates are serialised in the order the classifications finish.
+
+    Args:
+        classifier: Anything with ``classify(str) -> AffectResult``, usually an AffectClassifier.
+        history_size: How many results ``state.history`` keeps.
+        mood_alpha: The moving average's weight on the newest turn, in (0, 1].
+        escalation_window: The w of the escalation rule.
+
+    Raises:
+        ValueError: ``mood_alpha`` is outside (0, 1], ``escalation_window`` is below 2, or
+            ``history_size`` is below ``escalation_window``.
+
+    Example:
+        >>> from jeffrey_affect import AffectClassifier, AffectConfig, AffectTracker
+        >>> tracker = AffectTracker(AffectClassifier(AffectConfig(log_enabled=False)))
+        >>> for turn in ["my order is late", "ugh, still nothing", "I'm furious, fix it NOW"]:
+        ...     _ = tracker.observe(turn)
+        >>> tracker.state.turns, tracker.state.latest.emotion, tracker.state.escalation
+        (3, 'anger', True)
     """
 
     def __init__(
@@ -128,7 +189,30 @@ class AffectTracker:
         mood_alpha: float = 0.3,
         escalation_window: int = 3,
     ) -> Self:
-        """Resume a conversation from a snapshot, e.g. the dict ``attach`` left in agent state."""
+        """Resume a conversation from a snapshot, e.g. the dict ``attach`` left in agent state.
+
+        Args:
+            classifier: As for the constructor.
+            state: A ConversationAffect, or its JSON-ready dict.
+            history_size: As for the constructor; a longer snapshot keeps its latest entries.
+            mood_alpha: As for the constructor.
+            escalation_window: As for the constructor.
+
+        Returns:
+            A tracker that continues the conversation where the snapshot left it.
+
+        Raises:
+            pydantic.ValidationError: ``state`` is not a valid snapshot.
+            ValueError: the settings are invalid, as for the constructor.
+
+        Example:
+            >>> from jeffrey_affect import AffectClassifier, AffectConfig, AffectTracker
+            >>> clf = AffectClassifier(AffectConfig(log_enabled=False))
+            >>> conversation: dict[str, object] = {}
+            >>> _ = AffectTracker(clf).attach(conversation, "my order is late")
+            >>> AffectTracker.from_state(clf, conversation["affect"]).state.turns
+            1
+        """
         snapshot = ConversationAffect.model_validate(state)
         tracker = cls(
             classifier,
@@ -144,17 +228,51 @@ class AffectTracker:
 
     @property
     def state(self) -> ConversationAffect:
+        """A consistent snapshot of the conversation so far (a copy: later turns leave it be)."""
         with self._lock:
             return self._snapshot()
 
     def observe(self, text: str) -> AffectResult:
-        """Classify one user turn and fold it into the conversation state."""
+        """Classify one user turn and fold it into the conversation state.
+
+        Args:
+            text: The user's turn.
+
+        Returns:
+            The turn's AffectResult; ``state`` then includes it.
+
+        Raises:
+            TypeError: ``text`` is not a str (from the classifier).
+        """
         return self._observe(text)[0]
 
     def attach(
         self, state: MutableMapping[str, Any] | BaseModel, text: str, *, key: str = "affect"
     ) -> AffectResult:
-        """Observe ``text`` and store the new state, as a JSON-able dict, in an agent's state."""
+        """Observe ``text`` and store the new state, as a JSON-able dict, in an agent's state.
+
+        Args:
+            state: The agent's state: a mutable mapping, or a pydantic model with a ``key``
+                field.
+            text: The user's turn.
+            key: Where the snapshot goes.
+
+        Returns:
+            The turn's AffectResult.
+
+        Raises:
+            TypeError: ``state`` is neither a mutable mapping nor a pydantic model, or ``text``
+                is not a str.
+
+        Example:
+            >>> from jeffrey_affect import AffectClassifier, AffectConfig, AffectTracker
+            >>> tracker = AffectTracker(AffectClassifier(AffectConfig(log_enabled=False)))
+            >>> conversation: dict[str, object] = {}
+            >>> tracker.attach(conversation, "my dog died today").emotion
+            'sadness'
+            >>> conversation["affect"]["latest"]["emotion"]
+            'sadness'
+        """
         if not isinstance(state, MutableMapping | BaseModel):
             raise TypeError(
                 f"attach() needs a dict-like or pydantic model state, got {type(state).__name__}"

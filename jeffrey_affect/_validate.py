@@ -10,23 +10,29 @@ from sklearn.metrics import confusion_matrix
 from jeffrey_affect._artifacts import encoder_problem
 from jeffrey_affect._classifier import AffectClassifier
 from jeffrey_affect._config import AffectConfig
-from jeffrey_affect._data import goemotions_hashes, load_chat_set, load_split
+from jeffrey_affect._data import checkout_root, goemotions_hashes, load_chat_set, load_split
 from jeffrey_affect._encoder import Encoder, encoder_identity, short_hash
 from jeffrey_affect._eval import evaluate, figures, router_probabilities
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._lexicon import lexicon_features
 
-CHAT_SETS_DIR = Path(__file__).resolve().parent.parent / "tests" / "data"
-"""The chat evaluation sets, in a checkout; an installed package is given them with --chat-set."""
 CHAT_TARGET = 0.85
 
 
 def default_chat_sets() -> list[Path]:
-    sets = sorted(CHAT_SETS_DIR.glob("*.tsv"))
+    """The chat evaluation sets of a source checkout (``tests/data``): not installed with the
+    package, which is given its sets with ``--chat-set``."""
+    root = checkout_root()
+    if root is None:
+        raise FileNotFoundError(
+            "the chat evaluation sets live in tests/data of a source checkout, and an installed "
+            "package has none: pass --chat-set with a label<TAB>text file"
+        )
+    sets = sorted((root / "tests" / "data").glob("*.tsv"))
     if not sets:
         raise FileNotFoundError(
-            f"no chat evaluation sets in {CHAT_SETS_DIR} (not a checkout?): pass --chat-set with "
-            "a label<TAB>text file"
+            f"no chat evaluation sets in {root / 'tests' / 'data'}: pass --chat-set with a "
+            "label<TAB>text file"
         )
     return sets
 
@@ -64,7 +70,7 @@ def validate(
     data_dir: Path,
     artifacts_dir: Path | None = None,
     *,
-    chat_sets: list[Path] | None = None,
+    chat_sets: list[Path],
     cache_dir: Path = Path(".cache/embeddings"),
     encoder: Encoder | None = None,
 ) -> tuple[list[Check], dict[str, Any]]:
@@ -80,7 +86,7 @@ def validate(
     test = load_split(data_dir, "test")
     on_test = evaluate(with_train_prior, test.texts, test.labels, cache_dir)
     router_default = figures(router_probabilities(default, test.texts), test.labels)
-    chats = [_chat_checks(default, path) for path in chat_sets or default_chat_sets()]
+    chats = [_chat_checks(default, path) for path in chat_sets]
 
     head = on_test.get("linear_head", {"macro_f1": 0.0})
     prototypes = on_test.get("prototypes", {"macro_f1": 0.0})

@@ -7,11 +7,11 @@ import math
 import sys
 from datetime import date
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 from jeffrey_affect._classifier import AffectClassifier
 from jeffrey_affect._config import AffectConfig, NamedPrior
-from jeffrey_affect._data import CHAT_TRAIN
+from jeffrey_affect._data import CHAT_TRAIN, checkout_root
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._render import Format, plot, range_text, render
 from jeffrey_affect._report import build_report
@@ -81,13 +81,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from jeffrey_affect._artifacts import artifact_adapter, bundled_artifacts_dir
+    from jeffrey_affect._artifacts import ArtifactSource
     from jeffrey_affect._onnx import export
 
     config = AffectConfig()
-    artifacts_dir = config.artifacts_dir or bundled_artifacts_dir()
-    adapter = artifact_adapter(artifacts_dir, config.encoder_model)
-    print(export(config.encoder_model, adapter))
+    print(export(config.encoder_model, ArtifactSource.configured(config).verified_adapter()))
     return 0
 
 
@@ -115,10 +113,17 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from jeffrey_affect._validate import checks_as_json, render_table, validate, write_report
+    from jeffrey_affect._validate import (
+        checks_as_json,
+        default_chat_sets,
+        render_table,
+        validate,
+        write_report,
+    )
 
+    chat_sets = args.chat_set or default_chat_sets()  # before minutes of GoEmotions, not after
     checks, details = validate(
-        args.data, args.artifacts, chat_sets=args.chat_set, cache_dir=args.cache_dir
+        args.data, args.artifacts, chat_sets=chat_sets, cache_dir=args.cache_dir
     )
     report = write_report(checks, details, args.report_dir)
     if args.json:
@@ -235,6 +240,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 2 if exceeded else 0
 
 
+def _shared_corpus(name: str) -> dict[str, Any]:
+    """``../shared/<name>`` beside a source checkout as the option's default; an installed
+    package has no such place, so there the option is required: asked for up front, not missed
+    after the model has loaded."""
+    root = checkout_root()
+    return {"default": root.parent / "shared" / name} if root else {"required": True}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jeffrey-affect", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -255,18 +268,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=_cmd_export)
 
-    data = Path("../shared/goemotions")
+    data = _shared_corpus("goemotions")
+    goemotions = "a copy of the GoEmotions release (train.tsv, dev.tsv, test.tsv, labels.txt)"
     cache = Path(".cache/embeddings")
     p = sub.add_parser("train", help="train the artifacts on GoEmotions, XED and chat_train")
-    p.add_argument("--data", type=Path, default=data, help="GoEmotions release")
-    p.add_argument("--xed", type=Path, default=Path("../shared/xed"), help="XED English release")
+    p.add_argument("--data", type=Path, help=goemotions, **data)
+    p.add_argument("--xed", type=Path, help="XED English release", **_shared_corpus("xed"))
     p.add_argument("--chat", type=Path, default=CHAT_TRAIN, help="label<TAB>text chat turns")
     p.add_argument("--out", type=Path, default=Path("models"))
     p.add_argument("--cache-dir", type=Path, default=cache)
     p.set_defaults(run=_cmd_train)
 
     p = sub.add_parser("eval", help="macro-F1, accuracy and per-class figures per route")
-    p.add_argument("--data", type=Path, default=data)
+    p.add_argument("--data", type=Path, help=goemotions, **data)
     p.add_argument("--split", choices=("train", "dev", "test"), default="test")
     p.add_argument(
         "--class-prior",
@@ -279,7 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_eval)
 
     p = sub.add_parser("validate", help="release gate: every quality target in one table")
-    p.add_argument("--data", type=Path, default=data)
+    p.add_argument("--data", type=Path, help=goemotions, **data)
     p.add_argument("--artifacts", type=Path, default=None, help="default: the bundled artifacts")
     p.add_argument("--report-dir", type=Path, default=Path("reports"))
     p.add_argument(
@@ -287,7 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--smoke-set",
         type=Path,
         action="append",
-        help="chat turns, label<TAB>text a line; repeatable; default: the sets in tests/data",
+        required=checkout_root() is None,
+        help="chat turns, label<TAB>text a line; repeatable; default: the sets in tests/data of "
+        "a source checkout, which an installed package does not have",
     )
     p.add_argument("--cache-dir", type=Path, default=cache)
     p.add_argument("--json", action="store_true")

@@ -20,11 +20,12 @@ from pydantic import Field
 from jeffrey_affect import EMOTIONS, AffectResult, Emotion, SentenceTransformerEncoder
 from jeffrey_affect._artifacts import (
     MANIFEST_FILE,
+    ArtifactSource,
     Manifest,
-    artifact_adapter,
     bundled_artifacts_dir,
 )
 from jeffrey_affect._config import DEFAULT_ENCODER
+from jeffrey_affect._encoder import Adapter
 from jeffrey_affect._onnx import OnnxEncoder
 
 REPO = Path(__file__).resolve().parents[1]
@@ -102,9 +103,9 @@ def log_lines(directory: Path) -> list[dict[str, Any]]:
     ]
 
 
-def bundled_adapter() -> Path | None:
+def bundled_adapter() -> Adapter | None:
     """The committed artifacts' encoder adapter, as the classifier finds it."""
-    return artifact_adapter(bundled_artifacts_dir(), DEFAULT_ENCODER)
+    return ArtifactSource.read(bundled_artifacts_dir(), DEFAULT_ENCODER).verified_adapter()
 
 
 def bundled_encoder(**options: Any) -> SentenceTransformerEncoder:

@@ -18,9 +18,11 @@ from jeffrey_affect._artifacts import (
     HEAD_SPEC_FILE,
     MANIFEST_FILE,
     PROTOTYPES_FILE,
+    ArtifactSource,
     bundled_artifacts_dir,
     load_artifacts,
 )
+from jeffrey_affect._config import DEFAULT_ENCODER
 from tests.helpers import ANY_TEXT, FakeEncoder, RaisingEncoder, assert_valid
 
 Make = Callable[..., AffectClassifier]
@@ -184,7 +186,7 @@ def replace_file(directory: Path, name: str, data: bytes, *, rehash: bool) -> No
 
 def head_problem(directory: Path) -> str:
     """Why the head cannot serve, loading as the classifier does; the prototypes still can."""
-    artifacts = load_artifacts(directory, RaisingEncoder())
+    artifacts = load_artifacts(ArtifactSource.read(directory, DEFAULT_ENCODER), RaisingEncoder())
     assert artifacts.head is None and artifacts.prototypes is not None
     assert artifacts.head_problem is not None
     return artifacts.head_problem
@@ -235,7 +237,7 @@ def test_an_npz_with_an_object_array_is_refused_and_never_unpickled(
     buffer = io.BytesIO()
     np.savez(buffer, allow_pickle=True, **arrays)
     replace_file(directory, name, buffer.getvalue(), rehash=True)
-    artifacts = load_artifacts(directory, RaisingEncoder())
+    artifacts = load_artifacts(ArtifactSource.read(directory, DEFAULT_ENCODER), RaisingEncoder())
     problem = artifacts.head_problem if name == HEAD_ARRAYS_FILE else artifacts.prototypes_problem
     assert problem is not None and problem.startswith(f"{name} unreadable: ValueError")
     assert "allow_pickle=False" in problem

@@ -1,7 +1,5 @@
 """Where the release gate finds its chat sets, in a checkout and outside one."""
 
-from pathlib import Path
-
 import pytest
 
 from jeffrey_affect._validate import default_chat_sets
@@ -11,9 +9,7 @@ def test_every_chat_set_in_the_checkout_gets_its_rows() -> None:
     assert [p.name for p in default_chat_sets()] == ["chat_holdout.tsv", "smoke_chat.tsv"]
 
 
-def test_outside_a_checkout_validate_asks_for_a_chat_set(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setattr("jeffrey_affect._validate.CHAT_SETS_DIR", tmp_path / "absent")
-    with pytest.raises(FileNotFoundError, match="--chat-set"):
+def test_outside_a_checkout_validate_asks_for_a_chat_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("jeffrey_affect._validate.checkout_root", lambda: None)
+    with pytest.raises(FileNotFoundError, match="installed package has none: pass --chat-set"):
         default_chat_sets()

@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Annotated, Any, NotRequired, TypeVar
+from typing import Annotated, Any, NamedTuple, NotRequired, TypeVar
 
 from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
 from langchain.agents.middleware.types import ModelCallResult, OmitFromInput, PrivateStateAttr
@@ -46,6 +46,13 @@ class AgentAffect(TypedDict):
     low_confidence: bool
 
 
+class _Scored(NamedTuple):
+    """An AgentAffect as ``is_escalating`` reads it: by attribute."""
+
+    emotion: Emotion
+    scores: dict[Emotion, float]
+
+
 _AFFECT = TypeAdapter(AgentAffect)
 _HISTORY = TypeAdapter(list[AgentAffect])
 
@@ -69,6 +76,28 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
     With ``adapt_tone`` the tone policy's system prompt for that affect, de-escalating when
     ``affect_history`` shows escalation (``is_escalating``), is appended to the agent's system
     prompt on every model call of the turn.
+
+    Args:
+        classifier: The classifier to run; ``None`` is ``AffectClassifier()``.
+        adapt_tone: Append the tone policy's system prompt to each model call.
+        policy: The tone policy for ``adapt_tone``; ``None`` is ``TonePolicy()``.
+        history_size: How many turns ``affect_history`` keeps.
+
+    Raises:
+        ValueError: ``history_size`` is below 1, or a ``policy`` is given without
+            ``adapt_tone``.
+
+    Example:
+        >>> from langchain.agents import create_agent
+        >>> from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+        >>> from jeffrey_affect import AffectClassifier, AffectConfig
+        >>> from langchain_jeffrey_affect import AffectMiddleware
+        >>> clf = AffectClassifier(AffectConfig(log_enabled=False))
+        >>> model = GenericFakeChatModel(messages=iter(["I'm so sorry. Here is what I can do."]))
+        >>> agent = create_agent(model, middleware=[AffectMiddleware(clf, adapt_tone=True)])
+        >>> state = agent.invoke({"messages": [{"role": "user", "content": "my dog died today"}]})
+        >>> state["affect"]["emotion"], len(state["affect_history"])
+        ('sadness', 1)
     """
 
     state_schema = AffectState
@@ -91,6 +120,12 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
         self.history_size = history_size
 
     def before_model(self, state: AffectState, runtime: Runtime[Any]) -> dict[str, Any] | None:
+        """Classify the newest human message, once per message.
+
+        Returns:
+            The state update (``affect``, ``affect_history`` and the message's id), or None when
+            there is no new human message.
+        """
         turn = _new_turn(state)
         if turn is None:
             return None
@@ -100,6 +135,7 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
     async def abefore_model(
         self, state: AffectState, runtime: Runtime[Any]
     ) -> dict[str, Any] | None:
+        """``before_model`` with the classifier in a worker thread."""
         turn = _new_turn(state)
         if turn is None:
             return None
@@ -111,6 +147,7 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
         request: ModelRequest[Any],
         handler: Callable[[ModelRequest[Any]], ModelResponse[Any]],
     ) -> ModelCallResult[Any]:
+        """Call the model, with the tone's system prompt appended under ``adapt_tone``."""
         return handler(self._with_tone(request))
 
     async def awrap_model_call(
@@ -118,6 +155,7 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
         request: ModelRequest[Any],
         handler: Callable[[ModelRequest[Any]], Awaitable[ModelResponse[Any]]],
     ) -> ModelCallResult[Any]:
+        """``wrap_model_call`` for async agents."""
         return await handler(self._with_tone(request))
 
     def _update(
@@ -143,8 +181,7 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
         if affect is None:
             return request
         history = _stored(request.state, "affect_history", _HISTORY) or []
-        # The state keeps no full AffectResult; is_escalating reads only emotion and scores.
-        escalation = is_escalating([AffectResult.model_construct(**a) for a in history])
+        escalation = is_escalating([_Scored(a["emotion"], a["scores"]) for a in history])
         directive = self.policy.directive(affect["emotion"], affect["low_confidence"], escalation)
         blocks: list[Any]
         if request.system_message is None:

@@ -19,6 +19,25 @@ class AffectRunnable(Runnable[AffectInput, AffectResult]):
     ``classify_batch`` call (one encoder call), split into calls of at most ``max_concurrency``
     inputs when that is set; the async methods run the classifier in a worker thread so the event
     loop never blocks on the encoder.
+
+    Args:
+        classifier: The classifier to run, to share one (and its cache) with other code.
+        config: Settings for a classifier of its own; neither argument means
+            ``AffectClassifier()``.
+
+    Raises:
+        ValueError: both ``classifier`` and ``config`` are given.
+
+    Example:
+        >>> from langchain_core.messages import AIMessage, HumanMessage
+        >>> from jeffrey_affect import AffectConfig
+        >>> from langchain_jeffrey_affect import AffectRunnable
+        >>> affect = AffectRunnable(config=AffectConfig(log_enabled=False))
+        >>> affect.invoke("my dog died today").emotion
+        'sadness'
+        >>> chat = [HumanMessage("it broke"), AIMessage("Sorry!"), HumanMessage("thank you!!")]
+        >>> [r.emotion for r in affect.batch([chat, {"input": "my dog died today"}])]
+        ['joy', 'sadness']
     """
 
     name = "jeffrey_affect"
@@ -33,12 +52,27 @@ class AffectRunnable(Runnable[AffectInput, AffectResult]):
     def invoke(
         self, input: AffectInput, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AffectResult:
+        """Classify the input's user turn as one traced run.
+
+        Args:
+            input: See ``AffectInput``.
+            config: LangChain's run config (callbacks, tags, metadata).
+            **kwargs: Accepted for the Runnable interface; unused.
+
+        Returns:
+            The turn's AffectResult.
+
+        Raises:
+            TypeError: the input holds no user turn (no str, no HumanMessage, no "messages" or
+                "input" key).
+        """
         text = _text(input)
         return self._call_with_config(lambda _: self._classify(text), self._traced(text), config)
 
     async def ainvoke(
         self, input: AffectInput, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AffectResult:
+        """``invoke`` with the classifier in a worker thread."""
         text = _text(input)
         return await self._acall_with_config(
             lambda _: self._aclassify(text), self._traced(text), config
@@ -52,6 +86,22 @@ class AffectRunnable(Runnable[AffectInput, AffectResult]):
         return_exceptions: bool = False,
         **kwargs: Any,
     ) -> list[AffectResult]:
+        """Classify many inputs with one ``classify_batch`` call, each its own traced run.
+
+        Args:
+            inputs: See ``AffectInput``.
+            config: One run config for all, or one per input; ``max_concurrency`` caps the
+                inputs per ``classify_batch`` call.
+            return_exceptions: Return an input's TypeError in its place instead of raising it.
+            **kwargs: Accepted for the Runnable interface; unused.
+
+        Returns:
+            One AffectResult per input, in order (or its exception, with
+            ``return_exceptions``).
+
+        Raises:
+            TypeError: an input holds no user turn, unless ``return_exceptions``.
+        """
         texts = [_text(value) for value in inputs]
 
         def classify_many(
@@ -75,6 +125,7 @@ class AffectRunnable(Runnable[AffectInput, AffectResult]):
         return_exceptions: bool = False,
         **kwargs: Any,
     ) -> list[AffectResult]:
+        """``batch`` with the classifier in a worker thread."""
         texts = [_text(value) for value in inputs]
 
         async def classify_many(

@@ -6,7 +6,9 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage
 
 AffectInput = str | BaseMessage | list[BaseMessage] | Mapping[str, Any]
-"""A turn, a message, a conversation (its last human turn counts), or a chain's dict state."""
+"""A turn, a message, a conversation (its last human turn counts), or a chain's dict state (its
+``"messages"``, else its ``"input"``, read as one of the others). A message's text blocks are
+joined by newlines; images and other blocks carry no text."""
 
 _EXPECTED = "a str, a message, a list of messages, or a dict with 'messages' or 'input'"
 

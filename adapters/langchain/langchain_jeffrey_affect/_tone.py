@@ -15,7 +15,25 @@ def tone_runnable(policy: TonePolicy | None = None) -> Runnable[ToneInput, dict[
 
     Given a dict holding the result under ``"affect"`` (what
     ``RunnablePassthrough.assign(affect=AffectRunnable())`` makes), it returns that dict with the
-    four keys added, so the template still sees the user's input.
+    four keys added, so the template still sees the user's input. It does not track escalation,
+    which needs the conversation: use ``AffectMiddleware`` or ``AffectTracker`` for that.
+
+    Args:
+        policy: The tone policy; ``None`` is ``TonePolicy()``.
+
+    Returns:
+        A Runnable named ``jeffrey_affect_tone``; invoking it raises TypeError for an input that
+        is neither an AffectResult nor a dict with one under ``"affect"``.
+
+    Example:
+        >>> from langchain_core.runnables import RunnablePassthrough
+        >>> from jeffrey_affect import AffectConfig
+        >>> from langchain_jeffrey_affect import AffectRunnable, tone_runnable
+        >>> affect = AffectRunnable(config=AffectConfig(log_enabled=False))
+        >>> chain = RunnablePassthrough.assign(affect=affect) | tone_runnable()
+        >>> out = chain.invoke({"input": "my dog died today"})
+        >>> out["input"], out["emotion"], out["tone"]
+        ('my dog died today', 'sadness', 'warm-gentle')
     """
     chosen = policy or TonePolicy()
 
