@@ -33,7 +33,7 @@ trace_pb2 = pytest.importorskip(
 
 REPO = Path(__file__).resolve().parents[2]
 SECTION = (REPO / "README.md").read_text().split("### Metrics and traces (OpenTelemetry)\n")[1]
-PROMETHEUS, OTLP = re.findall(r"```py\n(.*?)```", SECTION.split("\n## ")[0], flags=re.S)
+PROMETHEUS, OTLP = re.findall(r"```py\n(.*?)```", re.split(r"\n##+ ", SECTION)[0], flags=re.S)
 
 
 def run(code: str, cwd: Path, **env: str) -> str:
