@@ -1,6 +1,7 @@
 """OpenTelemetry metrics and spans, read back from the real SDK after known sequences of turns."""
 
 import asyncio
+import gc
 import json
 import os
 import shutil
@@ -58,6 +59,9 @@ def real_encoder() -> Encoder:
 @pytest.fixture
 def sdk() -> Sdk:
     installed = installed_sdk()
+    # Earlier tests' classifiers, once collected, flush their log writers and count those lines:
+    # collect them now, before the reset, so that no test reads another's lines.
+    gc.collect()
     installed.reset()
     return installed
 
