@@ -45,8 +45,11 @@ _CHAR_NGRAM_RES = [
 ]
 
 
-WORD_CACHE_SIZE = 2**15
-"""Words whose character n-gram indices a head keeps: about 12 MB at most."""
+WORD_CACHE_SIZE = 2**14
+CACHED_WORD_CHARS = 24
+"""A head keeps the character n-gram indices of up to WORD_CACHE_SIZE words of at most
+CACHED_WORD_CHARS characters: under 20 MB however hostile the traffic. Longer words (links,
+tokens, pasted logs) are rare in chat and looked up each time."""
 _NONE = np.zeros(0, dtype=np.intp)
 
 
@@ -178,11 +181,17 @@ class LinearHead:
                 raise ValueError(f"{name} holds non-finite values")
         a = self.arrays
         word_index, char_index = _vocabulary(words), _vocabulary(chars)
+
         # A char_wb n-gram never spans two words: each word's indices are looked up once, and
         # chat reuses few words often.
-        per_word = lru_cache(maxsize=WORD_CACHE_SIZE)(
-            lambda word: _known(char_index, _padded_word_ngrams(word))
-        )
+        def word_indices(word: str) -> np.ndarray:
+            return _known(char_index, _padded_word_ngrams(word))
+
+        cached = lru_cache(maxsize=WORD_CACHE_SIZE)(word_indices)
+
+        def per_word(word: str) -> np.ndarray:
+            return cached(word) if len(word) <= CACHED_WORD_CHARS else word_indices(word)
+
         self._words = _FoldedNgrams(
             lambda text: _known(word_index, word_ngrams(text)), a["word_idf"], a["word_weights"]
         )

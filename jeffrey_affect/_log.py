@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from jeffrey_affect._labels import Emotion
 from jeffrey_affect._redact import MARGIN, redact
 from jeffrey_affect._result import AffectResult, Route
+from jeffrey_affect._text import preprocess_light
 
 _DAY_FILE = re.compile(
     r"predictions_(\d{4}-\d{2}-\d{2})(?:_([A-Za-z0-9.-]+?)(?:_(\d+))?)?\.jsonl(\.gz)?"
@@ -297,9 +298,13 @@ def logged_text(text: str, chars: int, redactor: Callable[[str], str] | None = N
     left out; the other MARGIN make room for replacements, shorter than what they replace, to
     pull text forward. The result is a prefix of the whole text's redaction, all of its first
     ``chars`` unless replacements shortened the window by more than MARGIN.
+
+    The text is normalised first, as ``classify`` normalises a turn: a zero-width character
+    inside an address must not hide it from the redactor on a span or a trace.
     """
     if not chars:
         return ""
+    text = preprocess_light(text)
     window = text[: chars + 2 * MARGIN]
     redacted = (redactor or redact)(window)
     if len(window) < len(text):

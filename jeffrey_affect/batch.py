@@ -223,9 +223,14 @@ def score_file(
 
     ``local`` writes one file with a progress bar; ``ray`` writes a directory of files, one per
     block, on the cluster at ``address`` (a new local one when None), with Ray's progress bars.
+    Raises ``ValueError`` for an input without rows, and for an ``output`` that ``ray`` would
+    append to (a file, or a directory that holds anything).
     """
     fmt = input_format(source)
     if engine == "ray":
+        if output.exists() and (not output.is_dir() or any(output.iterdir())):
+            # Ray appends to a directory: a second run would sit beside the first, counted twice.
+            raise ValueError(f"{output} exists; give --engine ray a new or empty directory")
         return _score_file_on_ray(source, output, fmt, text_column, address, config)
     return _score_file_locally(source, output, fmt, text_column, config)
 
@@ -272,6 +277,8 @@ def _score_file_locally(
     finally:
         if writer is not None:
             writer.close()
+    if writer is None:  # no file written: say so rather than report success
+        raise ValueError(f"{source} holds no rows to score")
     return rows
 
 

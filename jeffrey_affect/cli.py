@@ -147,6 +147,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
         extra = "ray" if args.engine == "ray" else "parquet"
         print(f"score: needs {exc.name}: pip install 'jeffrey-affect[{extra}]'", file=sys.stderr)
         return 1
+    except ValueError as exc:  # a missing text column, an input that already has our columns
+        print(f"score: {exc}", file=sys.stderr)
+        return 1
     print(f"scored {rows} rows into {args.output}", file=sys.stderr)
     return 0
 

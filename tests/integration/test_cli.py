@@ -38,3 +38,13 @@ def test_classify_stdin_flushes_each_batch_before_reading_the_next(
     assert all(json.loads(line)["emotion"] in EMOTIONS for line in lines)
     assert flushed_when_read[STDIN_BATCH - 1] == 0
     assert flushed_when_read[STDIN_BATCH] == STDIN_BATCH  # out before the next batch is read
+
+
+def test_score_refuses_an_input_without_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("pyarrow", reason="the local engine writes Parquet: the [parquet] extra")
+    source = tmp_path / "turns.csv"
+    source.write_text("text\n", encoding="utf-8")
+    assert main(["score", "--input", str(source), "--output", str(tmp_path / "out.parquet")]) == 1
+    assert "holds no rows to score" in capsys.readouterr().err

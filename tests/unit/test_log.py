@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jeffrey_affect import AffectClassifier
-from jeffrey_affect._log import PredictionLog, log_host
+from jeffrey_affect._log import PredictionLog, log_host, logged_text
 from jeffrey_affect._redact import MARGIN, redact
 from tests.helpers import LOGGED_FIELDS, REPO, RaisingEncoder, log_lines, made_result
 
@@ -267,3 +267,9 @@ def test_a_configured_redactor_replaces_the_built_in_one(
         clf.classify("my order 1234 is late")
     (line,) = log_lines(tmp_path / "logs")
     assert line["text"] == "MY ORDER 1234 IS LATE"
+
+
+def test_logged_text_normalises_before_it_redacts() -> None:
+    """A span or a trace gets the caller's raw turn: a zero-width space must not hide an address
+    from the redactor there, as ``classify``'s normalisation keeps it from the log's."""
+    assert logged_text("mail jo\u200b@example.com now", 50) == "mail <EMAIL> now"

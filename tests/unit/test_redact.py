@@ -17,7 +17,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-from jeffrey_affect import AffectClassifier, AffectConfig
+from jeffrey_affect import AffectClassifier, AffectConfig, preprocess_light
 from jeffrey_affect._log import PredictionLog
 from jeffrey_affect._redact import _PHONE_REGIONS, MARGIN, redact
 from tests.helpers import RaisingEncoder, made_result
@@ -523,8 +523,9 @@ def test_the_logged_text_is_the_whole_texts_redaction_cut(parts: list[str], char
     """Redacting a window never logs what redacting the whole text would hide, nor misplaces it.
 
     Only when replacements shorten the window by more than MARGIN is the logged text shorter.
+    The text is taken as ``classify`` hands it over, normalised.
     """
-    text = " ".join(parts)
+    text = preprocess_light(" ".join(parts))
     with tempfile.TemporaryDirectory() as tmp:
         logged = logged_text(PredictionLog(Path(tmp), chars), text)
     whole = redact(text)[:chars]

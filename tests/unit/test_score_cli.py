@@ -15,3 +15,20 @@ def test_an_unknown_input_format_is_refused(
     assert main(["score", "--input", str(source), "--output", str(tmp_path / "out")]) == 1
     assert "name it .parquet, .jsonl, .ndjson or .csv" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("existing", ["a file", "a directory with a file"])
+def test_the_ray_engine_refuses_an_output_it_would_append_to(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], existing: str
+) -> None:
+    source = tmp_path / "turns.csv"
+    source.write_text("text\nhello\n", encoding="utf-8")
+    output = tmp_path / "scored"
+    if existing == "a file":
+        output.write_bytes(b"")
+    else:
+        output.mkdir()
+        (output / "part-0.parquet").write_bytes(b"")
+    argv = ["score", "--input", str(source), "--output", str(output), "--engine", "ray"]
+    assert main(argv) == 1
+    assert "give --engine ray a new or empty directory" in capsys.readouterr().err
