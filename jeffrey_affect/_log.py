@@ -124,10 +124,22 @@ class PredictionLog:
             weakref.finalize(self, os.close, held)
         self._lifecycle = retention_days is not None or compress_after_days is not None
         self._today = datetime.now(UTC).date()
-        today_file = self._day_file(self._today)
-        self._cut = today_file if _ends_mid_line(today_file) else None
+        self._open_today()
         self.sweep(self._today)
         _LOGS.add(self)
+
+    def _open_today(self) -> None:
+        today_file = self._day_file(self._today)
+        self._cut = today_file if _ends_mid_line(today_file) else None
+
+    def _forked(self) -> None:
+        """In a child forked from this log's process: the parent's name, lock, queued lines and
+        writer thread stay the parent's. The child writes a file of its own, named with its pid,
+        from a new queue; its counters start from the parent's at the fork."""
+        self._lock, self._sweep_lock, self._writer_lock = (threading.Lock() for _ in range(3))
+        self._writer = None
+        _, self._writer_tag = _claim(self.directory, lock=False)
+        self._open_today()
 
     def line(self, result: AffectResult, text: str, now: datetime) -> str:
         record = LogRecord(
@@ -389,6 +401,14 @@ def _ends_mid_line(path: Path) -> bool:
 
 _LOGS: weakref.WeakSet[PredictionLog] = weakref.WeakSet()
 """Every log alive, for the exit hook; weak, so that it keeps no log, nor its owner, alive."""
+
+
+def _after_fork_in_child() -> None:
+    for log in list(_LOGS):
+        log._forked()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @atexit.register

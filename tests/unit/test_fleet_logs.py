@@ -55,6 +55,32 @@ def test_two_processes_on_one_host_never_share_a_file(tmp_path: Path) -> None:
     assert _texts(files[theirs]) == ["from the other process"]
 
 
+def test_a_forked_child_writes_a_file_of_its_own(tmp_path: Path) -> None:
+    """A log made before fork() (gunicorn --preload): the child must neither append to the
+    parent's file nor lose its lines to the writer thread that stayed in the parent."""
+    log = PredictionLog(tmp_path, 50)
+    log.write(made_result("joy"), "queued in the parent")
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through its exit status
+        try:
+            before = log.written  # the parent's count at the fork
+            log.write(made_result("anger"), "from the child")
+            log.close()
+            os._exit(0 if log.written == before + 1 else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    log.close()
+
+    today = datetime.now(UTC).date()
+    files = {day_of(p.name): p for p in tmp_path.iterdir()}
+    ours, theirs = DayFile(today, log_host(), None, False), DayFile(today, log_host(), child, False)
+    assert set(files) == {ours, theirs}
+    assert _texts(files[ours]) == ["queued in the parent"]
+    assert _texts(files[theirs]) == ["from the child"]
+
+
 def test_a_restarted_replica_takes_its_name_back(tmp_path: Path) -> None:
     held = PredictionLog(tmp_path, 50)
     beside = PredictionLog(tmp_path, 50)  # the lock is per log, so this one cannot have it
