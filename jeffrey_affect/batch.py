@@ -12,6 +12,7 @@ Needs pyarrow (the ``parquet`` extra), and Ray for ``score_dataset`` (the ``ray`
 
 import json
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -288,7 +289,7 @@ def _local_slices(
     if fmt == "jsonl":
         with source.open(encoding="utf-8") as f:
             lines = (line.rstrip("\r\n") for line in f if line.strip())
-            while chunk := _take(lines, BATCH_ROWS):
+            while chunk := list(islice(lines, BATCH_ROWS)):
                 yield score_json_lines(clf, chunk, text_column)
         return
     for table in _rechunk(_arrow_batches(source, fmt, text_column)):
@@ -323,10 +324,6 @@ def _rechunk(tables: Iterator["pa.Table"]) -> Iterator["pa.Table"]:
             pending, held = [joined.slice(BATCH_ROWS)], held - BATCH_ROWS
     if held:
         yield pa.concat_tables(pending)
-
-
-def _take(lines: Iterator[str], n: int) -> list[str]:
-    return [line for _, line in zip(range(n), lines, strict=False)]
 
 
 def _csv_options(text_column: str) -> Any:
