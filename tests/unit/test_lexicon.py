@@ -1,11 +1,12 @@
 import math
+import re
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jeffrey_affect._labels import EMOTIONS, Emotion
-from jeffrey_affect._lexicon import lexicon_scores
+from jeffrey_affect._lexicon import _CUE_START, _CUES, lexicon_scores
 
 
 def top(text: str) -> Emotion:
@@ -203,3 +204,14 @@ def test_cue_soup_gives_a_distribution(text: str) -> None:
 @given(long_texts)
 def test_long_text_gives_a_distribution(text: str) -> None:
     check_distribution(text)
+
+
+@pytest.mark.parametrize("label", list(_CUES))
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_every_cue_begins_where_the_search_looks(label: Emotion, data: st.DataObject) -> None:
+    """The search skips positions whose character is outside _CUE_START: a cue that could begin
+    elsewhere would never be found."""
+    pattern = data.draw(st.sampled_from(_CUES[label]))
+    cue = data.draw(st.from_regex(pattern, fullmatch=True))
+    assert re.match(_CUE_START, cue), f"{pattern!r} can begin with {cue[:1]!r}"
