@@ -114,7 +114,8 @@ class PredictionLog:
         self.sweep_failures = 0
         self._lock = threading.Lock()  # one line at a time reaches the file
         self._sweep_lock = threading.Lock()
-        self._writer_lock = threading.Lock()  # guards _writer and dropped; bounds the queue
+        self._writer_lock = threading.Lock()  # guards _writer; bounds the queue
+        self._count_lock = threading.Lock()  # guards the three line counters
         self._writer: tuple[threading.Thread, queue.SimpleQueue[_Line | None]] | None = None
         with contextlib.suppress(OSError):  # counted on the first write instead
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -136,7 +137,9 @@ class PredictionLog:
         """In a child forked from this log's process: the parent's name, lock, queued lines and
         writer thread stay the parent's. The child writes a file of its own, named with its pid,
         from a new queue; its counters start from the parent's at the fork."""
-        self._lock, self._sweep_lock, self._writer_lock = (threading.Lock() for _ in range(3))
+        self._lock, self._sweep_lock, self._writer_lock, self._count_lock = (
+            threading.Lock() for _ in range(4)
+        )
         self._writer = None
         _, self._writer_tag = _claim(self.directory, lock=False)
         self._open_today()
@@ -157,25 +160,31 @@ class PredictionLog:
         line = (datetime.now(UTC), result, text)
         with self._writer_lock:
             if self.refused:
-                self.failures += 1
-                if self.on_line:
-                    self.on_line("failed")
+                self._count("failed")
                 return
             try:
                 if self._writer is None:
                     self._writer = self._start_writer()
             except RuntimeError:  # no thread could start: counted as a full queue is
-                self.dropped += 1
-                if self.on_line:
-                    self.on_line("dropped")
+                self._count("dropped")
                 return
             lines = self._writer[1]
             if lines.qsize() < QUEUE_SIZE:  # callers hold this lock: only the writer changes it
                 lines.put(line)
             else:
+                self._count("dropped")
+
+    def _count(self, outcome: LineOutcome) -> None:
+        """Every line's fate is counted here, under one lock, and told to ``on_line``."""
+        with self._count_lock:
+            if outcome == "written":
+                self.written += 1
+            elif outcome == "failed":
+                self.failures += 1
+            else:
                 self.dropped += 1
-                if self.on_line:
-                    self.on_line("dropped")
+        if self.on_line:
+            self.on_line(outcome)
 
     def close(self) -> None:
         """Write every queued line, then stop the writer thread; idempotent."""
@@ -202,10 +211,7 @@ class PredictionLog:
             try:
                 self._append(*line)
             except Exception:  # the writer must live on: close() waits for it
-                with self._lock:
-                    self.failures += 1
-                if self.on_line:
-                    self.on_line("failed")
+                self._count("failed")
 
     def _append(self, now: datetime, result: AffectResult, text: str) -> None:
         data = self.line(result, text, now).encode("utf-8")
@@ -225,14 +231,10 @@ class PredictionLog:
             except OSError:
                 written = 0
             if written == len(data):
-                self.written += 1
                 self._cut = None
-            else:
-                self.failures += 1
-                if written:
-                    self._cut = path
-            if self.on_line:
-                self.on_line("written" if written == len(data) else "failed")
+            elif written:
+                self._cut = path
+            self._count("written" if written == len(data) else "failed")
             new_day = now.date() > self._today
             if new_day:
                 self._today = now.date()
