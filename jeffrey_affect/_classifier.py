@@ -96,7 +96,7 @@ class AffectClassifier:
                 retention_days=self._config.log_retention_days,
                 compress_after_days=self._config.log_compress_after_days,
                 redactor=self._config.redactor,
-                on_line=self._telemetry.log_line if self._telemetry else None,
+                on_lines=self._telemetry.log_lines if self._telemetry else None,
             )
             if self._config.log_enabled
             else None
@@ -377,8 +377,7 @@ class AffectClassifier:
 
     def _record(self, results: list[AffectResult], texts: list[str]) -> None:
         if self._log is not None:
-            for r, t in zip(results, texts, strict=True):
-                self._log.write(r, t)
+            self._log.write(list(zip(results, texts, strict=True)))
         with self._stats_lock:
             for r in results:
                 self._routes[r.route] += 1

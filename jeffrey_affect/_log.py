@@ -20,7 +20,7 @@ import stat
 import tempfile
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -60,9 +60,12 @@ class LogRecord(BaseModel):
 _RESULT_FIELDS = set(LogRecord.model_fields) - {"timestamp", "text"}
 
 QUEUE_SIZE = 4096
-"""Lines waiting for the writer thread; a line that finds the queue full is dropped and counted."""
+"""Lines waiting for the writer thread. A call's lines are queued together while fewer wait, and
+dropped together, counted, once as many wait: a slow disk cannot grow the backlog much past this,
+and one big batch is never cut short."""
 
-_Line = tuple[datetime, AffectResult, str]
+_Call = tuple[datetime, list[tuple[AffectResult, str]]]
+"""One ``classify`` or ``classify_batch`` call's lines: its time, then each result and turn."""
 
 LineOutcome = Literal["written", "failed", "dropped"]
 """What became of a line: counted in ``written``, ``failures`` or ``dropped``."""
@@ -72,19 +75,19 @@ class PredictionLog:
     """Appends to ``<directory>/predictions_YYYY-MM-DD_<host>[_<pid>].jsonl``; every line is
     written or counted.
 
-    ``write`` only queues the line: a writer thread, started on the first line, redacts it, makes
-    its JSON and appends it, so classification never waits on the disk. A line that finds the
-    queue full is dropped and counted in ``dropped``; one the disk refuses is counted in
-    ``failures``; ``written`` counts the rest. ``close()`` writes out the queue and stops the
-    thread (a later ``write`` starts another), and it runs at exit for every log still open, so
-    once closed, ``written + failures + dropped`` is the number of lines asked for.
+    ``write`` only queues a call's lines: a writer thread, started on the first call, redacts
+    them, makes their JSON and appends them, so classification never waits on the disk. Lines
+    that find the queue full are dropped and counted in ``dropped``; those the disk refuses are
+    counted in ``failures``; ``written`` counts the rest. ``close()`` writes out the queue and
+    stops the thread (a later ``write`` starts another), and it runs at exit for every log still
+    open, so once closed, ``written + failures + dropped`` is the number of lines asked for.
 
-    Each line goes out in one ``write`` on an ``O_APPEND`` descriptor under a lock, so lines never
-    interleave, across threads or processes. The file is opened per line: a removed or read-only
-    directory shows up at once as a counted failure, and logging resumes when it is back. A line
-    cut short, by a full disk or by a writer killed before this log was opened, is ended before the
-    next line goes out, so the cut line is the only one lost (a killed process also loses the
-    lines still queued).
+    A call's lines go out in one ``write`` on an ``O_APPEND`` descriptor under a lock, so lines
+    never interleave, across threads or processes. The file is opened per call: a removed or
+    read-only directory shows up at once as a counted failure, and logging resumes when it is
+    back. A write cut short, by a full disk or by a writer killed before this log was opened, is
+    ended before the next one goes out, so only the lines it cut are lost (a killed process also
+    loses the lines still queued).
 
     A file is swept once its date is more than N days before today, so the file swept was last
     written at least a day ago, whatever N >= 1. The sweep runs at construction and, in a thread so
@@ -100,10 +103,10 @@ class PredictionLog:
         retention_days: int | None = None,
         compress_after_days: int | None = None,
         redactor: Callable[[str], str] | None = None,
-        on_line: Callable[[LineOutcome], None] | None = None,
+        on_lines: Callable[[LineOutcome, int], None] | None = None,
     ) -> None:
         self.directory = directory
-        self.on_line = on_line  # told of each line as it is counted (telemetry)
+        self.on_lines = on_lines  # told of lines as they are counted (telemetry)
         self.text_chars = text_chars
         self.redactor = redactor
         self.retention_days = retention_days
@@ -112,11 +115,12 @@ class PredictionLog:
         self.failures = 0
         self.dropped = 0
         self.sweep_failures = 0
-        self._lock = threading.Lock()  # one line at a time reaches the file
+        self._lock = threading.Lock()  # one call's lines at a time reach the file
         self._sweep_lock = threading.Lock()
-        self._writer_lock = threading.Lock()  # guards _writer; bounds the queue
+        self._writer_lock = threading.Lock()  # guards _writer and _waiting
         self._count_lock = threading.Lock()  # guards the three line counters
-        self._writer: tuple[threading.Thread, queue.SimpleQueue[_Line | None]] | None = None
+        self._writer: tuple[threading.Thread, queue.SimpleQueue[_Call | None]] | None = None
+        self._waiting = 0  # lines queued that the writer has not taken yet
         with contextlib.suppress(OSError):  # counted on the first write instead
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.refused = _unsafe_directory(directory)
@@ -140,7 +144,7 @@ class PredictionLog:
         self._lock, self._sweep_lock, self._writer_lock, self._count_lock = (
             threading.Lock() for _ in range(4)
         )
-        self._writer = None
+        self._writer, self._waiting = None, 0
         _, self._writer_tag = _claim(self.directory, lock=False)
         self._open_today()
 
@@ -155,36 +159,42 @@ class PredictionLog:
     def _logged_text(self, text: str) -> str:
         return logged_text(text, self.text_chars, self.redactor)
 
-    def write(self, result: AffectResult, text: str) -> None:
-        """Queue one line for the writer thread, never waiting: a full queue drops it, counted."""
-        line = (datetime.now(UTC), result, text)
+    def write(self, entries: Sequence[tuple[AffectResult, str]]) -> None:
+        """Queue one call's lines (each result with its turn) for the writer thread, never
+        waiting: a full queue drops them, counted."""
+        if not entries:
+            return
+        call = (datetime.now(UTC), list(entries))
+        lines = len(call[1])
         with self._writer_lock:
             if self.refused:
-                self._count("failed")
+                self._count("failed", lines)
                 return
             try:
                 if self._writer is None:
                     self._writer = self._start_writer()
             except RuntimeError:  # no thread could start: counted as a full queue is
-                self._count("dropped")
+                self._count("dropped", lines)
                 return
-            lines = self._writer[1]
-            if lines.qsize() < QUEUE_SIZE:  # callers hold this lock: only the writer changes it
-                lines.put(line)
+            if self._waiting < QUEUE_SIZE:
+                self._waiting += lines
+                self._writer[1].put(call)
             else:
-                self._count("dropped")
+                self._count("dropped", lines)
 
-    def _count(self, outcome: LineOutcome) -> None:
-        """Every line's fate is counted here, under one lock, and told to ``on_line``."""
+    def _count(self, outcome: LineOutcome, lines: int = 1) -> None:
+        """Every line's fate is counted here, under one lock, and told to ``on_lines``."""
+        if not lines:
+            return
         with self._count_lock:
             if outcome == "written":
-                self.written += 1
+                self.written += lines
             elif outcome == "failed":
-                self.failures += 1
+                self.failures += lines
             else:
-                self.dropped += 1
-        if self.on_line:
-            self.on_line(outcome)
+                self.dropped += lines
+        if self.on_lines:
+            self.on_lines(outcome, lines)
 
     def close(self) -> None:
         """Write every queued line, then stop the writer thread; idempotent."""
@@ -197,27 +207,39 @@ class PredictionLog:
         lines.put(None)  # behind the queued lines
         thread.join()
 
-    def _start_writer(self) -> tuple[threading.Thread, queue.SimpleQueue[_Line | None]]:
+    def _start_writer(self) -> tuple[threading.Thread, queue.SimpleQueue[_Call | None]]:
         # A SimpleQueue is C code end to end: the caller's put never waits on the writer's lock.
-        lines: queue.SimpleQueue[_Line | None] = queue.SimpleQueue()
+        calls: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
         thread = threading.Thread(
-            target=self._drain, args=(lines,), name="jeffrey-affect-log", daemon=True
+            target=self._drain, args=(calls,), name="jeffrey-affect-log", daemon=True
         )
         thread.start()
-        return thread, lines
+        return thread, calls
 
-    def _drain(self, lines: queue.SimpleQueue[_Line | None]) -> None:
-        while (line := lines.get()) is not None:
+    def _drain(self, calls: queue.SimpleQueue[_Call | None]) -> None:
+        while (call := calls.get()) is not None:
+            now, entries = call
+            with self._writer_lock:
+                self._waiting -= len(entries)
+            lines = []
+            for result, text in entries:
+                try:
+                    lines.append(self.line(result, text, now).encode("utf-8"))
+                except Exception:  # a redactor that raises loses its own line only
+                    self._count("failed")
             try:
-                self._append(*line)
+                self._append(now, lines)
             except Exception:  # the writer must live on: close() waits for it
-                self._count("failed")
+                self._count("failed", len(lines))
 
-    def _append(self, now: datetime, result: AffectResult, text: str) -> None:
-        data = self.line(result, text, now).encode("utf-8")
+    def _append(self, now: datetime, lines: list[bytes]) -> None:
+        if not lines:
+            return
+        data = b"".join(lines)
         path = self._day_file(now.date())
         with self._lock:
-            if path == self._cut:
+            cut = path == self._cut
+            if cut:
                 data = b"\n" + data
             try:
                 fd = os.open(path, _APPEND, 0o600)
@@ -230,11 +252,11 @@ class PredictionLog:
                     os.close(fd)
             except OSError:
                 written = 0
-            if written == len(data):
-                self._cut = None
-            elif written:
-                self._cut = path
-            self._count("written" if written == len(data) else "failed")
+            if written:
+                self._cut = None if data[written - 1] == ord("\n") else path
+            whole = data.count(b"\n", 0, written) - (cut and written > 0)  # lines wholly out
+            self._count("written", whole)
+            self._count("failed", len(lines) - whole)
             new_day = now.date() > self._today
             if new_day:
                 self._today = now.date()

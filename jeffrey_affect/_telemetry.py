@@ -156,9 +156,9 @@ class Telemetry:
             self._measure(results)
         return results
 
-    def log_line(self, outcome: LineOutcome) -> None:
+    def log_lines(self, outcome: LineOutcome, lines: int) -> None:
         """Called by the prediction log, from its writer thread for lines written or refused."""
-        self._log_lines.add(1, {LOG_OUTCOME: outcome})
+        self._log_lines.add(lines, {LOG_OUTCOME: outcome})
 
     def _measure(self, results: list[AffectResult]) -> None:
         for r in results:

@@ -26,7 +26,7 @@ from jeffrey_affect._log import PredictionLog
 from tests.helpers import made_result
 
 log = PredictionLog(Path(sys.argv[1]), 50)
-log.write(made_result("anger"), "from the other process")
+log.write([(made_result("anger"), "from the other process")])
 log.close()
 """
 
@@ -37,7 +37,7 @@ def _texts(path: Path) -> list[str]:
 
 def test_two_processes_on_one_host_never_share_a_file(tmp_path: Path) -> None:
     first = PredictionLog(tmp_path, 50)
-    first.write(made_result("joy"), "from this process")
+    first.write([(made_result("joy"), "from this process")])
     env = os.environ | {"PYTHONPATH": str(REPO)}
     other = subprocess.run(
         [sys.executable, "-c", _OTHER_PROCESS, str(tmp_path)], env=env, capture_output=True
@@ -59,12 +59,12 @@ def test_a_forked_child_writes_a_file_of_its_own(tmp_path: Path) -> None:
     """A log made before fork() (gunicorn --preload): the child must neither append to the
     parent's file nor lose its lines to the writer thread that stayed in the parent."""
     log = PredictionLog(tmp_path, 50)
-    log.write(made_result("joy"), "queued in the parent")
+    log.write([(made_result("joy"), "queued in the parent")])
     child = os.fork()
     if child == 0:  # pragma: no cover - the child reports through its exit status
         try:
             before = log.written  # the parent's count at the fork
-            log.write(made_result("anger"), "from the child")
+            log.write([(made_result("anger"), "from the child")])
             log.close()
             os._exit(0 if log.written == before + 1 else 1)
         except BaseException:
@@ -85,11 +85,11 @@ def test_a_restarted_replica_takes_its_name_back(tmp_path: Path) -> None:
     held = PredictionLog(tmp_path, 50)
     beside = PredictionLog(tmp_path, 50)  # the lock is per log, so this one cannot have it
     for log in (held, beside):
-        log.write(made_result("joy"), "hello")
+        log.write([(made_result("joy"), "hello")])
         log.close()
     del held, beside
     again = PredictionLog(tmp_path, 50)
-    again.write(made_result("joy"), "after the restart")
+    again.write([(made_result("joy"), "after the restart")])
     again.close()
 
     hosts = sorted((f.host, f.process is None) for p in tmp_path.iterdir() if (f := day_of(p.name)))

@@ -240,7 +240,7 @@ def test_a_line_cut_short_is_counted_and_the_next_line_starts_clean(
     log = PredictionLog(tmp_path, 50)
     monkeypatch.setattr(log_module, "os", ShortWriteOnce())
     for text in ("cut", "second", "third"):
-        log.write(RESULT, text)
+        log.write([(RESULT, text)])
     log.close()
     assert (log.written, log.failures) == (2, 1)
     report = build_report(tmp_path)
@@ -270,10 +270,12 @@ def test_a_full_queue_drops_and_counts_lines_and_never_blocks(
     monkeypatch.setattr(log_module, "os", disk)
     monkeypatch.setattr(log_module, "QUEUE_SIZE", 10)
     log = PredictionLog(tmp_path, 50)
-    log.write(RESULT, "taken by the writer, which hangs")
+    log.write([(RESULT, "taken by the writer, which hangs")])
     assert disk.writing.wait(PATIENCE_S)
 
-    caller = threading.Thread(target=lambda: [log.write(RESULT, f"queued {i}") for i in range(25)])
+    caller = threading.Thread(
+        target=lambda: [log.write([(RESULT, f"queued {i}")]) for i in range(25)]
+    )
     caller.start()
     caller.join(PATIENCE_S)
     assert not caller.is_alive(), "write() waited for the hanging disk"
@@ -284,6 +286,40 @@ def test_a_full_queue_drops_and_counts_lines_and_never_blocks(
     assert (log.written, log.failures, log.dropped) == (11, 0, 15)
     texts = [json.loads(line)["text"] for line in logged_lines(tmp_path)]
     assert texts == ["taken by the writer, which hangs"] + [f"queued {i}" for i in range(10)]
+
+
+def test_a_batch_is_queued_whole_and_the_backlog_still_drops_the_next_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disk = HangingDisk()
+    monkeypatch.setattr(log_module, "os", disk)
+    monkeypatch.setattr(log_module, "QUEUE_SIZE", 10)
+    log = PredictionLog(tmp_path, 50)
+    log.write([(RESULT, "taken by the writer, which hangs")])
+    assert disk.writing.wait(PATIENCE_S)
+
+    log.write([(RESULT, f"batch {i}") for i in range(25)])  # more than QUEUE_SIZE, none waiting
+    log.write([(RESULT, "behind a backlog of 25")])
+    assert log.dropped == 1
+
+    disk.released.set()
+    log.close()
+    assert (log.written, log.failures, log.dropped) == (26, 0, 1)
+    texts = [json.loads(line)["text"] for line in logged_lines(tmp_path)]
+    assert texts == ["taken by the writer, which hangs"] + [f"batch {i}" for i in range(25)]
+
+
+def test_a_batch_cut_short_counts_its_lost_lines_and_the_next_call_starts_clean(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = PredictionLog(tmp_path, 50)
+    monkeypatch.setattr(log_module, "os", ShortWriteOnce())
+    log.write([(RESULT, f"batch {i}") for i in range(3)])  # half goes out: line 0, half of 1
+    log.write([(RESULT, "next call")])
+    log.close()
+    assert (log.written, log.failures) == (2, 2)
+    report = build_report(tmp_path)
+    assert (report.total, report.malformed_lines) == (2, 1)
 
 
 _WRITER = """

@@ -114,13 +114,13 @@ def writer_threads() -> list[threading.Thread]:
 def test_close_writes_out_every_queued_line_and_stops_the_writer(tmp_path: Path) -> None:
     log = PredictionLog(tmp_path, 50)
     for i in range(500):
-        log.write(RESULT, f"line {i}")
+        log.write([(RESULT, f"line {i}")])
     log.close()
     assert [line["text"] for line in log_lines(tmp_path)] == [f"line {i}" for i in range(500)]
     assert (log.written, log.failures, log.dropped) == (500, 0, 0)
     assert writer_threads() == []
     log.close()  # idempotent
-    log.write(RESULT, "after close")  # starts a writer again
+    log.write([(RESULT, "after close")])  # starts a writer again
     log.close()
     assert log_lines(tmp_path)[-1]["text"] == "after close"
 
@@ -161,7 +161,7 @@ clf = AffectClassifier(AffectConfig(log_dir=Path(sys.argv[1]) / "clf"), encoder=
 results = clf.classify_batch([f"turn {i}" for i in range(1000)])
 log = PredictionLog(Path(sys.argv[1]) / "log", 50)
 for i in range(1000):
-    log.write(results[0], f"line {i}")
+    log.write([(results[0], f"line {i}")])
 """
 
 
@@ -212,7 +212,7 @@ def test_a_link_planted_under_todays_name_is_never_written_through(tmp_path: Pat
     target.write_text("alias ls='ls -F'\n")
     _today_file(directory).symlink_to(target)
     log = PredictionLog(directory, 50)
-    log.write(RESULT, "hello")
+    log.write([(RESULT, "hello")])
     log.close()
     assert target.read_text() == "alias ls='ls -F'\n"
     assert (log.written, log.failures) == (0, 1)
@@ -223,7 +223,7 @@ def test_a_fifo_planted_under_todays_name_cannot_hang_the_writer(tmp_path: Path)
     directory.mkdir(mode=0o700)
     os.mkfifo(_today_file(directory))
     log = PredictionLog(directory, 50)
-    log.write(RESULT, "hello")
+    log.write([(RESULT, "hello")])
     log.close()  # returns: the open does not wait for a reader
     assert (log.written, log.failures) == (0, 1)
 

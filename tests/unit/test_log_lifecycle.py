@@ -232,7 +232,7 @@ def test_the_sweep_runs_on_the_first_write_of_a_day_not_on_every_write(
     make_day_file(tmp_path, 1)
     log = PredictionLog(tmp_path, 50, compress_after_days=1)
     for _ in range(50):
-        log.write(RESULT, "same day")
+        log.write([(RESULT, "same day")])
     log.close()
     assert sweeps == [TODAY]
     ours = f"predictions_{TODAY:%Y-%m-%d}_{log_host()}.jsonl"  # beside an older-style name
@@ -241,9 +241,9 @@ def test_the_sweep_runs_on_the_first_write_of_a_day_not_on_every_write(
     tomorrow = TODAY + timedelta(days=1)
     clock.set(tomorrow, hour=0)
     for _ in range(20):
-        log.write(RESULT, "next day")
+        log.write([(RESULT, "next day")])
     clock.set(TODAY, hour=23)  # a late writer from the day before starts no sweep
-    log.write(RESULT, "late")
+    log.write([(RESULT, "late")])
     log.close()
     for thread in threading.enumerate():
         if thread.name == "jeffrey-affect-log-sweep":
