@@ -13,13 +13,13 @@ from types import FrameType
 
 import phonenumbers
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from jeffrey_affect import AffectClassifier, AffectConfig, preprocess_light
 from jeffrey_affect._log import PredictionLog
-from jeffrey_affect._redact import _PHONE_REGIONS, MARGIN, redact
+from jeffrey_affect._redact import _PASSES, _PHONE_REGIONS, MARGIN, redact
 from tests.helpers import RaisingEncoder, made_result
 
 DIGITS = string.digits
@@ -533,3 +533,18 @@ def test_the_logged_text_is_the_whole_texts_redaction_cut(parts: list[str], char
     window = text[: chars + 2 * MARGIN]
     if len(window) - len(redact(window)) <= MARGIN:
         assert logged == whole
+
+
+GUARDED = [(needs, pattern) for needs, pattern, _ in _PASSES if needs is not None]
+
+
+@pytest.mark.parametrize(("needs", "pattern"), GUARDED, ids=[p.pattern[:24] for _, p in GUARDED])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_pass_is_skipped_only_on_text_its_pattern_cannot_match(
+    needs: re.Pattern[str], pattern: re.Pattern[str], data: st.DataObject
+) -> None:
+    """redact() skips a pass when ``needs`` finds nothing: every match must hold it."""
+    match = pattern.search(data.draw(st.from_regex(pattern)))
+    assert match is not None
+    assert needs.search(match[0]), f"{match[0]!r} matches without {needs.pattern!r}"
