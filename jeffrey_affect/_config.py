@@ -53,7 +53,11 @@ class AffectConfig(BaseSettings):
         >>> del os.environ["JEFFREY_AFFECT_LOG_TEXT_CHARS"]
     """
 
-    model_config = SettingsConfigDict(env_prefix="JEFFREY_AFFECT_", frozen=True)
+    # An empty variable is unset (the .env convention): JEFFREY_AFFECT_ARTIFACTS_DIR= must not mean
+    # "." and leave only the regex route.
+    model_config = SettingsConfigDict(
+        env_prefix="JEFFREY_AFFECT_", env_ignore_empty=True, frozen=True
+    )
 
     encoder_model: str = DEFAULT_ENCODER
     encoder_prefix: str | None = None

@@ -168,6 +168,15 @@ def test_environment_overrides_config(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert (config.log_text_chars, config.class_prior, config.log_dir) == (7, "train", tmp_path)
 
 
+def test_an_empty_environment_variable_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JEFFREY_AFFECT_ARTIFACTS_DIR", "")
+    monkeypatch.setenv("JEFFREY_AFFECT_LOG_DIR", "")
+    defaults = AffectConfig.model_construct()
+    config = AffectConfig()
+    assert (config.artifacts_dir, config.log_dir) == (defaults.artifacts_dir, defaults.log_dir)
+    assert config.artifacts_dir != Path(".")
+
+
 def test_encoder_without_the_protocol_is_rejected() -> None:
     with pytest.raises(TypeError, match="encode"):
         AffectClassifier(AffectConfig(log_enabled=False), encoder=object())  # type: ignore[arg-type]
