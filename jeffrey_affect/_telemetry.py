@@ -208,5 +208,9 @@ class Telemetry:
         return attributes
 
     def _logged(self, text: str) -> str:
-        """Exactly what the prediction log keeps of the turn: redacted, then cut."""
-        return logged_text(text, self._text_chars, self._redactor)
+        """Exactly what the prediction log keeps of the turn: redacted, then cut; no text at all
+        when the configured redactor raises, which must not make ``classify`` raise."""
+        try:
+            return logged_text(text, self._text_chars, self._redactor)
+        except Exception:
+            return ""

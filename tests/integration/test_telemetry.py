@@ -292,6 +292,23 @@ def test_captured_content_is_what_the_log_keeps(
     assert "<SECRET>" in kept[1] and "hunter2zebra" not in kept[1]
 
 
+def test_a_raising_redactor_leaves_no_text_and_never_makes_classify_raise(
+    sdk: Sdk, real_encoder: Encoder, tmp_path: Path
+) -> None:
+    def broken(text: str) -> str:
+        raise RuntimeError("the user's redaction service is down")
+
+    clf = classifier(real_encoder, tmp_path, telemetry_capture_content=True, redactor=broken)
+    result = clf.classify(PRIVATE[0])
+    clf.classify_batch(PRIVATE)
+    clf.close()
+    turn, batch = (plain(s.attributes) for s in sdk.spans())
+    assert turn["jeffrey_affect.text"] == ""
+    assert batch["jeffrey_affect.batch.texts"] == [""] * len(PRIVATE)
+    assert turn["jeffrey_affect.emotion"] == result.emotion
+    assert clf.stats()["log_write_failures"] == 1 + len(PRIVATE)  # the log counts its lost lines
+
+
 def test_spans_nest_under_the_callers_span_sync_and_async(
     sdk: Sdk, real_encoder: Encoder, tmp_path: Path
 ) -> None:
