@@ -40,8 +40,9 @@ class ConversationAffect(BaseModel):
     AffectTracker, and ``turns`` every turn observed, including those history no longer holds.
 
     Raises:
-        pydantic.ValidationError: ``latest`` is not the last entry of ``history``, or ``turns``
-            is less than its length: a snapshot edited into nonsense is refused.
+        pydantic.ValidationError: ``latest`` is not the last entry of ``history``, ``turns``
+            is less than its length, or ``mood`` lacks a label: a snapshot edited into nonsense
+            is refused.
 
     Example:
         >>> from jeffrey_affect import ConversationAffect
@@ -64,7 +65,17 @@ class ConversationAffect(BaseModel):
             raise ValueError("latest must be the last entry of history, or None when it is empty")
         if self.turns < len(self.history):
             raise ValueError(f"turns={self.turns} is less than len(history)={len(self.history)}")
+        if self.mood and set(self.mood) != set(EMOTIONS):
+            raise ValueError(f"mood must be empty or hold a value for each of {EMOTIONS}")
         return self
+
+
+def _can_hold(state: BaseModel, key: str) -> bool:
+    """Whether ``setattr(state, key, ...)`` can work: a field or extras allowed, and not frozen."""
+    config = type(state).model_config
+    if config.get("frozen"):
+        return False
+    return key in type(state).model_fields or config.get("extra") == "allow"
 
 
 def _heat(result: Scored) -> float:
@@ -263,6 +274,8 @@ class AffectTracker:
         Raises:
             TypeError: ``state`` is neither a mutable mapping nor a pydantic model, or ``text``
                 is not a str.
+            ValueError: ``state`` is a pydantic model that cannot take ``key`` (no such field,
+                or frozen); nothing is classified then.
 
         Example:
             >>> from jeffrey_affect import AffectClassifier, AffectConfig, AffectTracker
@@ -276,6 +289,12 @@ class AffectTracker:
         if not isinstance(state, MutableMapping | BaseModel):
             raise TypeError(
                 f"attach() needs a dict-like or pydantic model state, got {type(state).__name__}"
+            )
+        if isinstance(state, BaseModel) and not _can_hold(state, key):
+            # Refused before the turn is classified: a failed attach leaves nothing behind.
+            raise ValueError(
+                f"{type(state).__name__} cannot store the snapshot: give it a mutable field "
+                f"{key!r} (e.g. `{key}: dict[str, Any] | None = None`) or pass key="
             )
         result, snapshot = self._observe(text)
         dumped = snapshot.model_dump(mode="json")

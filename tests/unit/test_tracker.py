@@ -250,6 +250,8 @@ def test_from_state_rejects_an_inconsistent_snapshot() -> None:
         AffectTracker.from_state(ScriptedClassifier([]), {**dumped, "history": []})
     with pytest.raises(ValidationError, match="turns=0"):
         AffectTracker.from_state(ScriptedClassifier([]), {**dumped, "turns": 0})
+    with pytest.raises(ValidationError, match="mood must"):
+        AffectTracker.from_state(ScriptedClassifier([]), {**dumped, "mood": {"joy": 1.0}})
 
 
 def test_attach_writes_the_json_state_into_a_dict() -> None:
@@ -273,6 +275,22 @@ def test_attach_sets_an_attribute_on_a_pydantic_state() -> None:
     state = AgentState()
     tracker.attach(state, CALM_TO_ANGRY[0][0])
     assert state.affect == tracker.state.model_dump(mode="json")
+
+
+class WithoutField(BaseModel):
+    messages: list[str] = []
+
+
+class Frozen(BaseModel, frozen=True):
+    affect: dict[str, Any] | None = None
+
+
+@pytest.mark.parametrize("state", [WithoutField(), Frozen()], ids=["no field", "frozen"])
+def test_attach_refuses_a_model_that_cannot_hold_it_without_observing(state: BaseModel) -> None:
+    tracker = AffectTracker(ScriptedClassifier(CALM_TO_ANGRY))
+    with pytest.raises(ValueError, match="cannot store the snapshot"):
+        tracker.attach(state, CALM_TO_ANGRY[0][0])
+    assert tracker.state.turns == 0
 
 
 @pytest.mark.parametrize("bad", [["messages"], "state", None])
