@@ -23,6 +23,7 @@ import io
 import itertools
 import math
 import os
+import stat
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -241,12 +242,18 @@ class _Tally:
 def _log_files(
     log_dir: Path, since: date | None, until: date | None
 ) -> list[tuple[date, str, Path]]:
-    """Each day-file under ``log_dir`` dated within [since, until], with its replica."""
+    """Each day-file under ``log_dir`` dated within [since, until], with its replica.
+
+    Links are not followed (a linked file would be counted twice), and a ``.gz`` beside its plain
+    file, left by a sweep that stopped between the two, is the same lines again.
+    """
     found = []
     for folder, _, names in os.walk(log_dir):
         where = Path(folder).relative_to(log_dir)
         for name in names:
-            if (day_file := day_of(name)) is None:
+            if (day_file := day_of(name)) is None or not _regular(Path(folder) / name):
+                continue
+            if name.endswith(".gz") and name.removesuffix(".gz") in names:
                 continue
             if (since is None or day_file.day >= since) and (
                 until is None or day_file.day <= until
@@ -255,6 +262,13 @@ def _log_files(
                 replica = "/".join(p for p in parts if p) or "."
                 found.append((day_file.day, replica, Path(folder) / name))
     return sorted(found)
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
 
 
 def _open(path: Path) -> io.BufferedIOBase:

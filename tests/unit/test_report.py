@@ -284,6 +284,24 @@ def test_no_predictions_gives_empty_rates(tmp_path: Path) -> None:
     assert (tmp_path / "empty.png").read_bytes().startswith(b"\x89PNG")
 
 
+def test_linked_files_and_a_gzip_beside_its_plain_file_are_not_counted_twice(
+    tmp_path: Path,
+) -> None:
+    eu = tmp_path / "eu-1"
+    eu.mkdir()
+    _write(eu / "predictions_2026-11-27.jsonl", _lines(DAY27))
+    (tmp_path / "archive").mkdir()
+    (tmp_path / "archive" / "predictions_2026-11-27.jsonl").symlink_to(
+        eu / "predictions_2026-11-27.jsonl"
+    )
+    _write(eu / "predictions_2026-11-27.jsonl.gz", _lines(DAY27))  # a sweep stopped midway
+
+    report = build_report(tmp_path)
+
+    assert [f.path for f in report.files] == [str(eu / "predictions_2026-11-27.jsonl")]
+    assert report.total == len(DAY27)
+
+
 def test_truncated_gzip_keeps_what_was_read(tmp_path: Path) -> None:
     full = tmp_path / "full.gz"
     records = [_record(latency=float(i % 50), emotion="fear") for i in range(5000)]
