@@ -4,6 +4,7 @@ import argparse
 import itertools
 import json
 import math
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -341,6 +342,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args))
     except (FileNotFoundError, ValueError) as exc:
         print(f"jeffrey-affect {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader went away (`... | head`): stop quietly, and keep the interpreter's own
+        # final flush from raising again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
 
 

@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,6 +39,20 @@ def test_classify_stdin_flushes_each_batch_before_reading_the_next(
     assert all(json.loads(line)["emotion"] in EMOTIONS for line in lines)
     assert flushed_when_read[STDIN_BATCH - 1] == 0
     assert flushed_when_read[STDIN_BATCH] == STDIN_BATCH  # out before the next batch is read
+
+
+def test_classify_stops_quietly_when_its_reader_goes_away(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """`jeffrey-affect classify --stdin < turns | head -1`: the pipe closes under the writes."""
+    monkeypatch.setenv("JEFFREY_AFFECT_LOG_DIR", str(tmp_path))
+    read, write = os.pipe()
+    os.close(read)
+    with os.fdopen(write, "w") as closed_pipe:
+        monkeypatch.setattr("sys.stdout", closed_pipe)
+        monkeypatch.setattr("sys.stdin", io.StringIO("thanks!\n" * 3))
+        assert main(["classify", "--stdin"]) == 1
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_score_refuses_an_input_without_rows(
