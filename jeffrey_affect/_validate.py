@@ -10,7 +10,13 @@ from sklearn.metrics import confusion_matrix
 from jeffrey_affect._artifacts import encoder_problem
 from jeffrey_affect._classifier import AffectClassifier
 from jeffrey_affect._config import AffectConfig
-from jeffrey_affect._data import checkout_root, goemotions_hashes, load_chat_set, load_split
+from jeffrey_affect._data import (
+    Split,
+    checkout_root,
+    goemotions_hashes,
+    load_chat_set,
+    load_split,
+)
 from jeffrey_affect._encoder import Encoder, encoder_identity, short_hash
 from jeffrey_affect._eval import evaluate, figures, router_probabilities
 from jeffrey_affect._labels import EMOTIONS
@@ -53,8 +59,9 @@ def _at_most(name: str, value: float, target: float) -> Check:
     return Check(name, f"<= {target:.2f}", f"{value:.3f}", value <= target)
 
 
-def _chat_checks(default: AffectClassifier, path: Path) -> tuple[list[Check], dict[str, Any]]:
-    chat = load_chat_set(path, "--chat-set")
+def _chat_checks(
+    default: AffectClassifier, path: Path, chat: Split
+) -> tuple[list[Check], dict[str, Any]]:
     router = figures(router_probabilities(default, chat.texts), chat.labels)
     regex = figures(lexicon_features(chat.texts), chat.labels)
     name = f"chat set {path.name}"
@@ -75,6 +82,8 @@ def validate(
     encoder: Encoder | None = None,
 ) -> tuple[list[Check], dict[str, Any]]:
     """Run every check; figures for the markdown report come back beside the table."""
+    chat_data = [(path, load_chat_set(path, "--chat-set")) for path in chat_sets]  # fail fast
+    test = load_split(data_dir, "test")
     settings: dict[str, Any] = {"log_enabled": False, "artifacts_dir": artifacts_dir}
     default = AffectClassifier(AffectConfig(**settings), encoder=encoder)
     encoder = default.encoder  # built as for users: with the artifacts' adapter
@@ -83,10 +92,9 @@ def validate(
     )
     manifest = default.artifacts.manifest
 
-    test = load_split(data_dir, "test")
     on_test = evaluate(with_train_prior, test.texts, test.labels, cache_dir)
     router_default = figures(router_probabilities(default, test.texts), test.labels)
-    chats = [_chat_checks(default, path) for path in chat_sets]
+    chats = [_chat_checks(default, path, chat) for path, chat in chat_data]
 
     head = on_test.get("linear_head", {"macro_f1": 0.0})
     prototypes = on_test.get("prototypes", {"macro_f1": 0.0})
