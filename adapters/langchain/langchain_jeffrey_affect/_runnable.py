@@ -63,8 +63,8 @@ class AffectRunnable(Runnable[AffectInput, AffectResult]):
             The turn's AffectResult.
 
         Raises:
-            TypeError: the input holds no user turn (no str, no HumanMessage, no "messages" or
-                "input" key).
+            TypeError: the input holds no user turn (no str, no human message, no "messages"
+                or "input" key), or a list item that is not a message or message-like.
         """
         text = _text(input)
         return self._call_with_config(lambda _: self._classify(text), self._traced(text), config)
