@@ -82,6 +82,11 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
     ``affect_history`` shows escalation (``is_escalating``), is appended to the agent's system
     prompt on every model call of the turn.
 
+    ``affect_history`` is agent state, so it carries across invokes only through a checkpointer
+    (``create_agent(..., checkpointer=...)``, invoked with a ``thread_id``). Without one every
+    invoke starts a new history, even when the caller passes the last state's messages back (the
+    history is not in the input schema), and escalation, which needs 3 turns, never shows.
+
     Args:
         classifier: The classifier to run; ``None`` is ``AffectClassifier()``.
         adapt_tone: Append the tone policy's system prompt to each model call.
