@@ -413,6 +413,28 @@ def test_an_input_that_is_not_a_turn_traces_as_nothing(runnable: AffectRunnable)
     assert recorder.leaks(list(recorder.names)) == []
 
 
+def broken_redactor(text: str) -> str:
+    raise RuntimeError(f"my PII service failed on {text!r}")
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke", "batch", "abatch", "stream", "astream"])
+def test_a_raising_redactor_traces_no_text_and_never_fails_the_run(
+    counting_encoder: Encoder, mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = AffectConfig(log_enabled=False, cache_size=0, redactor=broken_redactor)
+    runnable = AffectRunnable(AffectClassifier(config, encoder=counting_encoder))
+    recorder = Recorder()
+
+    call(runnable, mode, [CONFIDED, HumanMessage(ANGRY)], {"callbacks": [recorder]})
+
+    runs = recorder.runs()
+    assert [recorder.inputs[run] for run in runs] == ["", ""]
+    assert all(isinstance(recorder.outputs[run], AffectResult) for run in runs)
+    assert recorder.leaks(list(recorder.names)) == []
+    assert "RuntimeError" in caplog.text
+    assert CONFIDED not in caplog.text
+
+
 @pytest.mark.parametrize("chars", [0, 24])
 def test_the_traced_turn_is_what_the_prediction_log_keeps(
     counting_encoder: Encoder, tmp_path: Path, chars: int
