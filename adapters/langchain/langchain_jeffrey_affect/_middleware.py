@@ -1,5 +1,6 @@
 """An agent middleware that classifies each new user turn and can steer the reply's tone."""
 
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any, NamedTuple, NotRequired, TypeVar
@@ -25,6 +26,10 @@ from langchain_jeffrey_affect._text import last_human, message_text
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# The turns is_escalating reads, called as _with_tone calls it (its default window): a shorter
+# history could never escalate. The core's AffectTracker refuses the same setting.
+_ESCALATION_WINDOW: int = inspect.signature(is_escalating).parameters["window"].default
 
 
 def _every_label(scores: dict[Emotion, float]) -> dict[Emotion, float]:
@@ -77,14 +82,20 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
     ``affect_history`` shows escalation (``is_escalating``), is appended to the agent's system
     prompt on every model call of the turn.
 
+    ``affect_history`` is agent state, so it carries across invokes only through a checkpointer
+    (``create_agent(..., checkpointer=...)``, invoked with a ``thread_id``). Without one every
+    invoke starts a new history, even when the caller passes the last state's messages back (the
+    history is not in the input schema), and escalation, which needs 3 turns, never shows.
+
     Args:
         classifier: The classifier to run; ``None`` is ``AffectClassifier()``.
         adapt_tone: Append the tone policy's system prompt to each model call.
         policy: The tone policy for ``adapt_tone``; ``None`` is ``TonePolicy()``.
-        history_size: How many turns ``affect_history`` keeps.
+        history_size: How many turns ``affect_history`` keeps; at least the 3 turns
+            ``is_escalating`` reads.
 
     Raises:
-        ValueError: ``history_size`` is below 1, or a ``policy`` is given without
+        ValueError: ``history_size`` is below 3, or a ``policy`` is given without
             ``adapt_tone``.
 
     Example:
@@ -110,8 +121,11 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
         policy: TonePolicy | None = None,
         history_size: int = 20,
     ) -> None:
-        if history_size < 1:
-            raise ValueError(f"history_size must be at least 1, got {history_size}")
+        if history_size < _ESCALATION_WINDOW:
+            raise ValueError(
+                f"history_size ({history_size}) must be at least the escalation window "
+                f"({_ESCALATION_WINDOW}), the turns is_escalating reads"
+            )
         if policy is not None and not adapt_tone:
             raise ValueError("a tone policy only applies with adapt_tone=True")
         self.classifier = classifier or AffectClassifier()

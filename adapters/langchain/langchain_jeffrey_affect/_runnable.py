@@ -1,5 +1,6 @@
 """The classifier as a LangChain Runnable, so it traces, batches and composes like other steps."""
 
+import logging
 from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableConfig
@@ -8,17 +9,19 @@ from jeffrey_affect import AffectClassifier, AffectConfig, AffectResult
 from jeffrey_affect._log import logged_text
 from langchain_jeffrey_affect._text import AffectInput, affect_text
 
+logger = logging.getLogger(__name__)
+
 
 class AffectRunnable(Runnable[AffectInput, AffectResult]):
     """Classifies the user's turn in a chain; see ``AffectInput`` for what counts as the turn.
 
     Each input is its own ``jeffrey_affect`` run in callbacks and tracing, with the AffectResult as
     its output. The run's input is the turn as the prediction log keeps it, redacted and cut to
-    ``log_text_chars`` ("" for an input that is not a turn), never the raw turn: tracers such as
-    LangSmith see no more of what the user confided than the log does. ``batch`` makes one
-    ``classify_batch`` call (one encoder call), split into calls of at most ``max_concurrency``
-    inputs when that is set; the async methods run the classifier in a worker thread so the event
-    loop never blocks on the encoder.
+    ``log_text_chars`` ("" for an input that is not a turn, or when the ``redactor`` raises),
+    never the raw turn: tracers such as LangSmith see no more of what the user confided than the
+    log does. ``batch`` makes one ``classify_batch`` call (one encoder call), split into calls of
+    at most ``max_concurrency`` inputs when that is set; the async methods run the classifier in
+    a worker thread so the event loop never blocks on the encoder.
 
     Args:
         classifier: The classifier to run, to share one (and its cache) with other code.
@@ -63,8 +66,8 @@ class AffectRunnable(Runnable[AffectInput, AffectResult]):
             The turn's AffectResult.
 
         Raises:
-            TypeError: the input holds no user turn (no str, no HumanMessage, no "messages" or
-                "input" key).
+            TypeError: the input holds no user turn (no str, no human message, no "messages"
+                or "input" key), or a list item that is not a message or message-like.
         """
         text = _text(input)
         return self._call_with_config(lambda _: self._classify(text), self._traced(text), config)
@@ -144,11 +147,23 @@ class AffectRunnable(Runnable[AffectInput, AffectResult]):
         )
 
     def _traced(self, text: str | TypeError) -> str:
-        """The run's input for callbacks: exactly what the prediction log keeps of the turn."""
+        """The run's input for callbacks: exactly what the prediction log keeps of the turn.
+
+        "" when the config's ``redactor`` raises (a warning names the exception's type, not its
+        message, which may quote the turn): tracing must not fail the classification, and
+        unredacted text must not reach the tracer.
+        """
         if isinstance(text, TypeError):
             return ""
         config = self.classifier.config
-        return logged_text(text, config.log_text_chars, config.redactor)
+        try:
+            return logged_text(text, config.log_text_chars, config.redactor)
+        except Exception as exc:
+            logger.warning(
+                "the redactor raised %s; the jeffrey_affect run traces no text",
+                type(exc).__name__,
+            )
+            return ""
 
     def _classify(self, text: str | TypeError) -> AffectResult:
         if isinstance(text, TypeError):

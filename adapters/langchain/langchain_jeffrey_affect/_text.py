@@ -1,14 +1,21 @@
 """Which text of a LangChain input is the user's turn."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from langchain_core.messages import BaseMessage, HumanMessage
+from langchain_core.messages import (
+    BaseMessage,
+    HumanMessage,
+    MessageLikeRepresentation,
+    convert_to_messages,
+)
 
-AffectInput = str | BaseMessage | list[BaseMessage] | Mapping[str, Any]
+AffectInput = str | BaseMessage | Sequence[MessageLikeRepresentation] | Mapping[str, Any]
 """A turn, a message, a conversation (its last human turn counts), or a chain's dict state (its
-``"messages"``, else its ``"input"``, read as one of the others). A message's text blocks are
-joined by newlines; images and other blocks carry no text."""
+``"messages"``, else its ``"input"``, read as one of the others). A conversation's items may be
+anything a chat model takes as a message: messages, ``{"role": ..., "content": ...}`` dicts,
+``(role, content)`` tuples or strings (human turns). A message's text blocks are joined by
+newlines; images and other blocks carry no text."""
 
 _EXPECTED = "a str, a message, a list of messages, or a dict with 'messages' or 'input'"
 
@@ -41,13 +48,24 @@ def affect_text(value: object) -> str:
                 return affect_text(value[key])
         raise TypeError(f"expected {_EXPECTED}; got a dict with keys {sorted(map(str, value))}")
     if isinstance(value, list | tuple):
-        for item in value:
-            if not isinstance(item, BaseMessage):
-                raise TypeError(
-                    f"expected a list of messages, got an item of {type(item).__name__}"
-                )
-        human = last_human(value)
+        human = last_human(_messages(value))
         if human is None:
             raise TypeError("expected a list of messages with a HumanMessage, found none")
         return message_text(human)
     raise TypeError(f"expected {_EXPECTED}; got {type(value).__name__}")
+
+
+def _messages(items: list[Any] | tuple[Any, ...]) -> list[BaseMessage]:
+    """The items as messages, read as a chat model reads them (``convert_to_messages``)."""
+    messages = []
+    for item in items:
+        try:
+            messages.append(convert_to_messages([item])[0])
+        except (NotImplementedError, ValueError, TypeError):
+            # Ours, from None: LangChain's message, and a traced traceback, can quote the content.
+            raise TypeError(
+                f"expected a list of messages; an item of {type(item).__name__} is not one (use "
+                "a message, a dict with a 'role' such as 'user' and a 'content', or a "
+                "(role, content) tuple)"
+            ) from None
+    return messages

@@ -1,5 +1,6 @@
 """AffectMiddleware in a real langchain create_agent, on what the real classifier hears."""
 
+import pytest
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
@@ -10,8 +11,9 @@ from jeffrey_affect import AffectClassifier, TonePolicy, is_escalating
 from tests.helpers import ScriptedModel, system_prompts
 
 
+@pytest.mark.parametrize("history_size", [3, 20])
 def test_an_escalating_conversation_gets_the_de_escalation_prompt(
-    classifier: AffectClassifier,
+    classifier: AffectClassifier, history_size: int
 ) -> None:
     turns = [
         "My package arrived damaged.",
@@ -23,7 +25,7 @@ def test_an_escalating_conversation_gets_the_de_escalation_prompt(
     model = ScriptedModel(responses=[AIMessage("Sorry.")])
     agent = create_agent(
         model,
-        middleware=[AffectMiddleware(classifier, adapt_tone=True)],
+        middleware=[AffectMiddleware(classifier, adapt_tone=True, history_size=history_size)],
         checkpointer=InMemorySaver(),
     )
     config: RunnableConfig = {"configurable": {"thread_id": "escalation"}}

@@ -16,6 +16,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from jeffrey_affect import (
     EMOTIONS,
     AffectClassifier,
+    AffectTracker,
     TonePolicy,
     is_escalating,
     preprocess_light,
@@ -80,13 +81,13 @@ def test_each_new_user_turn_is_classified_and_history_is_capped(
 ) -> None:
     agent = create_agent(
         ScriptedModel(responses=[AIMessage("Noted.")]),
-        middleware=[AffectMiddleware(classifier, history_size=2)],
+        middleware=[AffectMiddleware(classifier, history_size=3)],
         checkpointer=InMemorySaver(),
     )
     config: RunnableConfig = {"configurable": {"thread_id": "t1"}}
 
     emotions = []
-    for text in (ANGRY, HAPPY, "I'm scared it will break again."):
+    for text in (ANGRY, HAPPY, "I'm scared it will break again.", "ok."):
         state = agent.invoke(turn(text), config)
         emotions.append(classifier.classify(text).emotion)
 
@@ -149,9 +150,19 @@ def test_without_adapt_tone_the_system_prompt_is_untouched(classifier: AffectCla
     assert system_prompts(model) == [SYSTEM]
 
 
+@pytest.mark.parametrize("size", [0, 1, 2])
+def test_a_history_too_short_to_escalate_is_refused(
+    classifier: AffectClassifier, size: int
+) -> None:
+    # is_escalating needs 3 turns: a shorter history would never de-escalate, silently.
+    with pytest.raises(ValueError, match=rf"history_size \({size}\) must be at least .* \(3\)"):
+        AffectMiddleware(classifier, history_size=size)
+    with pytest.raises(ValueError, match=rf"history_size \({size}\) must be at least"):
+        AffectTracker(classifier, history_size=size)
+    AffectMiddleware(classifier, history_size=3)
+
+
 def test_bad_settings_are_refused(classifier: AffectClassifier) -> None:
-    with pytest.raises(ValueError, match="history_size"):
-        AffectMiddleware(classifier, history_size=0)
     with pytest.raises(ValueError, match="adapt_tone"):
         AffectMiddleware(classifier, policy=TonePolicy())
 

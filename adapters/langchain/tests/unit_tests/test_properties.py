@@ -26,6 +26,16 @@ message = st.one_of(
     st.builds(AIMessage, content=content),
     st.builds(SystemMessage, content=content),
 )
+# What a chat model also takes as a message; a role it does not know makes the item no message.
+role = st.one_of(
+    st.sampled_from(["user", "human", "assistant", "ai", "system"]), st.text(max_size=9)
+)
+message_like = st.one_of(
+    message,
+    st.fixed_dictionaries({"role": role, "content": content}),
+    st.tuples(role, any_text),
+    st.dictionaries(st.sampled_from(["role", "type", "content"]), any_text, max_size=2),
+)
 junk = st.one_of(st.none(), st.integers(), st.floats(), st.binary(), st.lists(st.integers()))
 any_input = st.one_of(
     any_text,
@@ -35,6 +45,8 @@ any_input = st.one_of(
     st.fixed_dictionaries({"input": st.one_of(any_text, message)}),
     st.dictionaries(st.text(max_size=5), any_text, max_size=2),
     st.lists(st.one_of(message, any_text), min_size=1, max_size=3),
+    st.lists(message_like, min_size=1, max_size=3),
+    st.fixed_dictionaries({"messages": st.lists(message_like, max_size=3)}),
     junk,
 )
 

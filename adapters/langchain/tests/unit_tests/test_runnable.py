@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import threading
+import traceback
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -107,6 +108,11 @@ def encoded(*texts: str) -> list[str]:
         ({"messages": [HumanMessage(HAPPY), HumanMessage(ANGRY)]}, ANGRY),
         ({"input": ANGRY, "history": [HumanMessage(HAPPY)]}, ANGRY),
         ({"input": HumanMessage(ANGRY)}, ANGRY),
+        # Message-likes, as a chat model takes them; the README's agent example passes dicts.
+        ({"messages": [{"role": "user", "content": ANGRY}]}, ANGRY),
+        ([("human", SCARED), ("ai", "Tell me more."), ("human", ANGRY)], ANGRY),
+        ([{"role": "user", "content": ANGRY}, {"role": "assistant", "content": HAPPY}], ANGRY),
+        ([HumanMessage(SCARED), ANGRY], ANGRY),
     ],
 )
 def test_invoke_classifies_the_users_turn(
@@ -133,7 +139,10 @@ def test_invoke_classifies_the_users_turn(
         ({"text": ANGRY}, "'text'"),
         ([], "HumanMessage"),
         ([AIMessage(HAPPY), SystemMessage("x")], "HumanMessage"),
-        ([HumanMessage(ANGRY), ANGRY], "str"),
+        ([HumanMessage(ANGRY), 5], "item of int"),
+        ([{"content": ANGRY}], "item of dict"),
+        ([{"role": "robot", "content": ANGRY}], "item of dict"),
+        ([("human",)], "item of tuple"),
     ],
 )
 def test_other_inputs_raise_type_error_naming_them(
@@ -144,6 +153,14 @@ def test_other_inputs_raise_type_error_naming_them(
     with pytest.raises(TypeError, match=named):
         asyncio.run(runnable.ainvoke(value))
     assert encoder_calls == []
+
+
+def test_a_bad_message_dict_is_refused_without_quoting_it(runnable: AffectRunnable) -> None:
+    # LangChain's own error quotes the dict; tracers record the error's whole traceback.
+    with pytest.raises(TypeError) as caught:
+        runnable.invoke([{"content": ANGRY}])
+
+    assert ANGRY not in "".join(traceback.format_exception(caught.value))
 
 
 def test_ainvoke_encodes_off_the_event_loop(
@@ -394,6 +411,28 @@ def test_an_input_that_is_not_a_turn_traces_as_nothing(runnable: AffectRunnable)
     assert isinstance(results[0], TypeError)
     assert [recorder.inputs[run] for run in recorder.runs()] == ["", "", traced(runnable, CONFIDED)]
     assert recorder.leaks(list(recorder.names)) == []
+
+
+def broken_redactor(text: str) -> str:
+    raise RuntimeError(f"my PII service failed on {text!r}")
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke", "batch", "abatch", "stream", "astream"])
+def test_a_raising_redactor_traces_no_text_and_never_fails_the_run(
+    counting_encoder: Encoder, mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = AffectConfig(log_enabled=False, cache_size=0, redactor=broken_redactor)
+    runnable = AffectRunnable(AffectClassifier(config, encoder=counting_encoder))
+    recorder = Recorder()
+
+    call(runnable, mode, [CONFIDED, HumanMessage(ANGRY)], {"callbacks": [recorder]})
+
+    runs = recorder.runs()
+    assert [recorder.inputs[run] for run in runs] == ["", ""]
+    assert all(isinstance(recorder.outputs[run], AffectResult) for run in runs)
+    assert recorder.leaks(list(recorder.names)) == []
+    assert "RuntimeError" in caplog.text
+    assert CONFIDED not in caplog.text
 
 
 @pytest.mark.parametrize("chars", [0, 24])
