@@ -41,10 +41,16 @@ from jeffrey_affect._redact import redact
 from jeffrey_affect._result import AffectResult
 from jeffrey_affect._text import preprocess_light
 from jeffrey_affect._tone import ToneDirective, TonePolicy
-from jeffrey_affect._tracker import AffectTracker, ConversationAffect, is_escalating
+from jeffrey_affect._tracker import (
+    ESCALATION_WINDOW,
+    AffectTracker,
+    ConversationAffect,
+    is_escalating,
+)
 
 __all__ = [
     "EMOTIONS",
+    "ESCALATION_WINDOW",
     "AffectClassifier",
     "AffectConfig",
     "AffectResult",

@@ -82,7 +82,11 @@ def _heat(result: Scored) -> float:
     return result.scores["frustration"] + result.scores["anger"]
 
 
-def is_escalating(history: Sequence[Scored], window: int = 3) -> bool:
+ESCALATION_WINDOW = 3
+"""The recent turns that is_escalating reads by default: a history must keep at least as many."""
+
+
+def is_escalating(history: Sequence[Scored], window: int = ESCALATION_WINDOW) -> bool:
     """The escalation rule documented on AffectTracker, for loops that keep their own history,
     such as an agent's state.
 
@@ -170,7 +174,7 @@ class AffectTracker:
         *,
         history_size: int = 20,
         mood_alpha: float = 0.3,
-        escalation_window: int = 3,
+        escalation_window: int = ESCALATION_WINDOW,
     ) -> None:
         if not 0.0 < mood_alpha <= 1.0:
             raise ValueError(f"mood_alpha must be in (0, 1], got {mood_alpha}")
@@ -198,7 +202,7 @@ class AffectTracker:
         *,
         history_size: int = 20,
         mood_alpha: float = 0.3,
-        escalation_window: int = 3,
+        escalation_window: int = ESCALATION_WINDOW,
     ) -> Self:
         """Resume a conversation from a snapshot, e.g. the dict ``attach`` left in agent state.
 

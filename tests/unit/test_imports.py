@@ -11,6 +11,7 @@ import jeffrey_affect
 EXPECTED = {
     jeffrey_affect: [
         "EMOTIONS",
+        "ESCALATION_WINDOW",
         "AffectClassifier",
         "AffectConfig",
         "AffectResult",

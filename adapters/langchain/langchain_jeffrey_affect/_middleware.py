@@ -1,6 +1,5 @@
 """An agent middleware that classifies each new user turn and can steer the reply's tone."""
 
-import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any, NamedTuple, NotRequired, TypeVar
@@ -14,6 +13,7 @@ from typing_extensions import TypedDict
 
 from jeffrey_affect import (
     EMOTIONS,
+    ESCALATION_WINDOW,
     AffectClassifier,
     AffectResult,
     Emotion,
@@ -26,10 +26,6 @@ from langchain_jeffrey_affect._text import last_human, message_text
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-# The turns is_escalating reads, called as _with_tone calls it (its default window): a shorter
-# history could never escalate. The core's AffectTracker refuses the same setting.
-_ESCALATION_WINDOW: int = inspect.signature(is_escalating).parameters["window"].default
 
 
 def _every_label(scores: dict[Emotion, float]) -> dict[Emotion, float]:
@@ -121,10 +117,10 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
         policy: TonePolicy | None = None,
         history_size: int = 20,
     ) -> None:
-        if history_size < _ESCALATION_WINDOW:
+        if history_size < ESCALATION_WINDOW:
             raise ValueError(
                 f"history_size ({history_size}) must be at least the escalation window "
-                f"({_ESCALATION_WINDOW}), the turns is_escalating reads"
+                f"({ESCALATION_WINDOW}), the turns is_escalating reads"
             )
         if policy is not None and not adapt_tone:
             raise ValueError("a tone policy only applies with adapt_tone=True")
