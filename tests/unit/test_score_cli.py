@@ -32,3 +32,28 @@ def test_the_ray_engine_refuses_an_output_it_would_append_to(
     argv = ["score", "--input", str(source), "--output", str(output), "--engine", "ray"]
     assert main(argv) == 1
     assert "give --engine ray a new or empty directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (ImportError("No module named 'pyarrow'", name="pyarrow"), "needs pyarrow: pip install"),
+        (ImportError("cannot import name 'x' from 'y'"), "score: cannot import name 'x' from 'y'"),
+        (ImportError("libfoo.so: cannot open", name="_foo"), "score: libfoo.so: cannot open"),
+    ],
+)
+def test_an_import_error_names_the_extra_only_when_one_is_missing(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    error: ImportError,
+    said: str,
+) -> None:
+    def fail(*args: object, **kwargs: object) -> int:
+        raise error
+
+    monkeypatch.setattr("jeffrey_affect.cli.score_file", fail)
+    argv = ["score", "--input", str(tmp_path / "t.csv"), "--output", str(tmp_path / "o")]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert said in err and "None" not in err
