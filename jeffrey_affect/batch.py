@@ -46,17 +46,35 @@ def archive_classifier(config: AffectConfig | None = None) -> AffectClassifier:
     return AffectClassifier(settings)
 
 
+def _check_text_column(text_column: str, *, json_lines: bool) -> None:
+    """Raise ``ValueError`` for a text column the output could not hold beside its own columns:
+    checked before any work, so that a bad name is one line, not a failed job."""
+    if text_column in OUTPUT_COLUMNS:
+        raise ValueError(f"the text column cannot be named like an output column: {text_column}")
+    if json_lines and text_column == _FIELDS:
+        raise ValueError(
+            f"the text column cannot be {_FIELDS!r} in JSON Lines, where {_FIELDS!r} holds each "
+            "line's other fields: rename that field in the input"
+        )
+
+
+def _check_columns(columns: list[str], text_column: str) -> None:
+    """Raise ``ValueError`` unless a table of ``columns`` can be scored on ``text_column``."""
+    _check_text_column(text_column, json_lines=False)
+    if text_column not in columns:
+        raise ValueError(f"no column {text_column!r}; the columns are {columns}")
+    clash = sorted(set(OUTPUT_COLUMNS) & set(columns))
+    if clash:
+        raise ValueError(f"the input already has output columns {clash}: rename them first")
+
+
 def score_table(clf: AffectClassifier, table: "pa.Table", text_column: str) -> "pa.Table":
     """``table`` with the output columns added and ``text_column`` made a string column.
 
     A value that is not a string (null, a number) is null in ``text_column`` and in the outputs,
     and ``error`` says what it was; the other rows are classified in one ``classify_batch``.
     """
-    if text_column not in table.column_names:
-        raise ValueError(f"no column {text_column!r}; the columns are {table.column_names}")
-    clash = sorted(set(OUTPUT_COLUMNS) & set(table.column_names))
-    if clash:
-        raise ValueError(f"the input already has output columns {clash}: rename them first")
+    _check_columns(table.column_names, text_column)
     values = table.column(text_column).to_pylist()
     text, outputs = _outputs(clf, values, text_column)
     table = table.set_column(table.column_names.index(text_column), text_column, text)
@@ -75,6 +93,7 @@ def score_json_lines(clf: AffectClassifier, lines: list[str], text_column: str) 
     """
     import pyarrow as pa
 
+    _check_text_column(text_column, json_lines=True)
     fields: list[str | None] = []
     values: list[object] = []
     for line in lines:
@@ -89,9 +108,11 @@ def score_json_lines(clf: AffectClassifier, lines: list[str], text_column: str) 
             values.append(_NOT_AN_OBJECT)
             fields.append(None)
     text, outputs = _outputs(clf, values, text_column)
-    return pa.table({"fields": pa.array(fields, pa.string()), text_column: text, **outputs})
+    return pa.table({_FIELDS: pa.array(fields, pa.string()), text_column: text, **outputs})
 
 
+_FIELDS = "fields"
+"""The column that holds a JSON line's fields other than its text."""
 _NOT_AN_OBJECT = object()
 """Stands for the text of a JSON line that is not an object."""
 
@@ -102,8 +123,6 @@ def _outputs(
     """The text column, strings kept and anything else null, and the output columns."""
     import pyarrow as pa
 
-    if text_column in OUTPUT_COLUMNS:
-        raise ValueError(f"the text column cannot be named like an output column: {text_column}")
     results = iter(clf.classify_batch([v for v in values if isinstance(v, str)]))
     emotion: list[str | None] = []
     confidence: list[float | None] = []
@@ -187,6 +206,7 @@ def _score(
 ) -> "ray.data.Dataset":
     import ray.data
 
+    _check_text_column(text_column, json_lines=json_lines)
     settings = config or AffectConfig()  # the driver's environment, not each worker's
     # Slices of exactly BATCH_ROWS rows, in order, whatever the input's blocks: the slices the
     # local engine makes, so that int8's batch-dependence cannot tell the engines apart.
@@ -228,6 +248,7 @@ def score_file(
     append to (a file, or a directory that holds anything).
     """
     fmt = input_format(source)
+    _check_text_column(text_column, json_lines=fmt == "jsonl")
     if engine == "ray":
         if output.exists() and (not output.is_dir() or any(output.iterdir())):
             # Ray appends to a directory: a second run would sit beside the first, counted twice.

@@ -57,3 +57,17 @@ def test_an_import_error_names_the_extra_only_when_one_is_missing(
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert said in err and "None" not in err
+
+
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_jsonl_refuses_a_text_column_named_like_its_fields_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str
+) -> None:
+    """The line's other fields go in ``fields``: a text column of that name would replace them."""
+    source = tmp_path / "turns.jsonl"
+    source.write_text('{"id": 1, "fields": "ugh"}\n', encoding="utf-8")
+    output = tmp_path / "scored"
+    argv = ["score", "--input", str(source), "--output", str(output), "--text-column", "fields"]
+    assert main([*argv, "--engine", engine]) == 1
+    assert "cannot be 'fields' in JSON Lines" in capsys.readouterr().err
+    assert not output.exists()
