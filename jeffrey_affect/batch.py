@@ -192,6 +192,8 @@ def score_dataset(
     once and scores consecutive slices of ``BATCH_ROWS`` rows, the slices ``score`` makes in one
     process. ``config`` travels to the workers, so they score with the driver's settings. Turns
     on ``preserve_order`` in ``ds.context``, which ``ds`` shares with the datasets made from it.
+    Raises ``ValueError`` for a ``ds`` without ``text_column`` or with an output column, read from
+    its schema (which may run ``ds`` as far as its first block).
     """
     return _score(ds, text_column, config, workers, json_lines=False)
 
@@ -207,6 +209,8 @@ def _score(
     import ray.data
 
     _check_text_column(text_column, json_lines=json_lines)
+    if not json_lines and (schema := ds.schema()) is not None:
+        _check_columns(list(schema.names), text_column)  # here, not as a traceback from a worker
     settings = config or AffectConfig()  # the driver's environment, not each worker's
     # Slices of exactly BATCH_ROWS rows, in order, whatever the input's blocks: the slices the
     # local engine makes, so that int8's batch-dependence cannot tell the engines apart.

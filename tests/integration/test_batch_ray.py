@@ -194,3 +194,26 @@ def test_csv_text_is_read_as_text(cluster: Path, tmp_path: Path) -> None:
         (3, "", None),  # an empty turn is neutral, as classify says
     ]
     assert rows[2]["emotion"] == "neutral" and rows[2]["route"] == "regex"
+
+
+@pytest.mark.parametrize(
+    "columns", [{"body": ["hi"]}, {"text": ["hi"], "route": ["regex"]}], ids=["no text", "route"]
+)
+def test_an_input_error_is_the_same_line_on_either_engine(
+    cluster: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], columns: dict[str, list[str]]
+) -> None:
+    """Checked on the driver: from a Ray worker it would be a traceback of seventy lines."""
+    source = tmp_path / "turns.parquet"
+    pq.write_table(pa.table(columns), source)
+    said = {}
+    for engine in ("local", "ray"):
+        argv = ["score", "--input", str(source), "--output", str(tmp_path / engine)]
+        assert main([*argv, "--engine", engine]) == 1
+        said[engine] = capsys.readouterr().err.strip().splitlines()
+    assert len(said["ray"]) == 1  # the local engine's progress bar comes before its line
+    assert said["ray"][0] == said["local"][-1]
+    assert said["ray"][0].startswith("score: ")
+
+    rows = [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+    with pytest.raises(ValueError, match=re.escape(said["ray"][0].removeprefix("score: "))):
+        score_dataset(ray.data.from_items(rows))
