@@ -11,6 +11,7 @@ Needs pyarrow (the ``parquet`` extra), and Ray for ``score_dataset`` (the ``ray`
 """
 
 import json
+import os
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
@@ -286,10 +287,27 @@ def _score_file_on_ray(
 def _score_file_locally(
     source: Path, output: Path, fmt: InputFormat, text_column: str, config: AffectConfig | None
 ) -> int:
+    """Written beside ``output`` and renamed once whole: a job that fails partway leaves no file
+    that looks finished, and an earlier ``output`` stays as it was."""
+    if output.is_dir():
+        raise ValueError(f"{output} is a directory; give --engine local a file name")
+    clf = archive_classifier(config)
+    partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
+    try:
+        rows = _write_scored(clf, source, partial, fmt, text_column)
+        os.replace(partial, output)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return rows
+
+
+def _write_scored(
+    clf: AffectClassifier, source: Path, output: Path, fmt: InputFormat, text_column: str
+) -> int:
     import pyarrow.parquet as pq
     from tqdm import tqdm
 
-    clf = archive_classifier(config)
     rows = 0
     writer: pq.ParquetWriter | None = None
     try:
