@@ -12,7 +12,7 @@ Needs pyarrow (the ``parquet`` extra), and Ray for ``score_dataset`` (the ``ray`
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -84,13 +84,16 @@ def score_table(clf: AffectClassifier, table: "pa.Table", text_column: str) -> "
     return table
 
 
-def score_json_lines(clf: AffectClassifier, lines: list[str], text_column: str) -> "pa.Table":
+def score_json_lines(
+    clf: AffectClassifier, lines: Sequence[str | bytes], text_column: str
+) -> "pa.Table":
     """JSON Lines scored: ``text_column`` of each line's object, which may hold any JSON value,
     then the line's other fields as one JSON object in ``fields``.
 
     Parsed here rather than by Arrow, whose reader stops at a field that changes type; keeping the
     other fields as JSON gives every slice the same columns, whatever its lines hold. A line that
-    is not a JSON object has null ``fields`` and outputs, and an ``error``.
+    is not UTF-8 or not a JSON object has null ``fields`` and outputs, and an ``error``; bytes are
+    decoded line by line so that such a line spoils itself alone.
     """
     import pyarrow as pa
 
@@ -99,14 +102,16 @@ def score_json_lines(clf: AffectClassifier, lines: list[str], text_column: str) 
     values: list[object] = []
     for line in lines:
         try:
-            record = json.loads(line)
+            record = json.loads(line.decode("utf-8") if isinstance(line, bytes) else line)
+        except UnicodeDecodeError:
+            record = _NOT_UTF8
         except ValueError:
-            record = None
+            record = _NOT_AN_OBJECT
         if isinstance(record, dict):
             values.append(record.pop(text_column, None))
             fields.append(json.dumps(record, ensure_ascii=False))
         else:
-            values.append(_NOT_AN_OBJECT)
+            values.append(_NOT_UTF8 if record is _NOT_UTF8 else _NOT_AN_OBJECT)
             fields.append(None)
     text, outputs = _outputs(clf, values, text_column)
     return pa.table({_FIELDS: pa.array(fields, pa.string()), text_column: text, **outputs})
@@ -116,6 +121,15 @@ _FIELDS = "fields"
 """The column that holds a JSON line's fields other than its text."""
 _NOT_AN_OBJECT = object()
 """Stands for the text of a JSON line that is not an object."""
+_NOT_UTF8 = object()
+"""Stands for the text of a line that is not UTF-8."""
+
+
+def _json_lines(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """The lines both engines score: split at b"\\n" alone, as JSON Lines is (``str.splitlines``
+    would also split at U+2028, U+2029 and U+0085, which JSON text may hold raw), a "\\r" before
+    the "\\n" dropped, blank lines skipped."""
+    return (line.rstrip(b"\r\n") for line in lines if line.strip())
 
 
 def _outputs(
@@ -155,6 +169,8 @@ def _outputs(
 def _problem(value: object, text_column: str) -> str:
     if value is _NOT_AN_OBJECT:
         return "the line is not a JSON object"
+    if value is _NOT_UTF8:
+        return "the line is not UTF-8"
     if value is None:
         return f"{text_column} is null"
     return f"{text_column} is {type(value).__name__}, not a string"
@@ -175,8 +191,22 @@ class _Scorer:
         return score_table(self._clf, batch, self._text_column)
 
 
-_LINE = "text"
-"""The column ``ray.data.read_text`` puts each line in."""
+_LINE = "line"
+"""The column ``_split_lines`` puts each JSON line in, as bytes."""
+
+
+def _split_lines(files: "pa.Table") -> "pa.Table":
+    """``ray.data.read_binary_files``' rows, a file each, as one row a JSON line: bytes, split as
+    the local engine splits them (``read_text`` decodes a whole file and splits it with
+    ``str.splitlines``)."""
+    import pyarrow as pa
+
+    lines = [
+        line
+        for data in files.column("bytes").to_pylist()
+        for line in _json_lines(data.split(b"\n"))
+    ]
+    return pa.table({_LINE: pa.array(lines, pa.large_binary())})
 
 
 def score_dataset(
@@ -278,7 +308,9 @@ def _score_file_on_ray(
     elif fmt == "csv":
         ds = ray.data.read_csv(str(source), convert_options=_csv_options(text_column))
     else:
-        ds = ray.data.read_text(str(source), drop_empty_lines=True)
+        ds = ray.data.read_binary_files(str(source)).map_batches(
+            _split_lines, batch_format="pyarrow"
+        )
     scored = _score(ds, text_column, config, None, json_lines=fmt == "jsonl")
     scored.write_parquet(str(output))
     return int(ray.data.read_parquet(str(output)).count())
@@ -330,8 +362,8 @@ def _local_slices(
     clf: AffectClassifier, source: Path, fmt: InputFormat, text_column: str
 ) -> Iterator["pa.Table"]:
     if fmt == "jsonl":
-        with source.open(encoding="utf-8") as f:
-            lines = (line.rstrip("\r\n") for line in f if line.strip())
+        with source.open("rb") as f:  # bytes: a file's lines end at b"\n" alone
+            lines = _json_lines(f)
             while chunk := list(islice(lines, BATCH_ROWS)):
                 yield score_json_lines(clf, chunk, text_column)
         return

@@ -45,3 +45,30 @@ def test_a_local_job_that_fails_partway_leaves_the_earlier_output_as_it_was(
         main(["score", "--input", str(source), "--output", str(output)])
     assert output.read_bytes() == b"an earlier run's file"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scored.parquet", "turns.jsonl"]
+
+
+def test_a_jsonl_line_that_is_not_utf8_gets_an_error_and_the_job_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "turns.jsonl"
+    with source.open("wb") as f:
+        f.writelines(f'{{"id": {i}, "text": "turn {i}"}}\n'.encode() for i in range(300))
+        f.write(b'{"id": 300, "text": "caf\xe9 was awful"}\n')  # a latin-1 byte
+        f.write(b'{"id": 301, "text": "ok"}\n')
+    output = tmp_path / "scored.parquet"
+    _scripted(monkeypatch)
+
+    assert main(["score", "--input", str(source), "--output", str(output)]) == 0
+    rows = pq.read_table(output).to_pylist()
+    assert len(rows) == 302
+    assert [i for i, r in enumerate(rows) if r["error"]] == [300]
+    assert rows[300] | {"scores": None} == {
+        "fields": None,
+        "text": None,
+        "emotion": None,
+        "confidence": None,
+        "scores": None,
+        "route": None,
+        "error": "the line is not UTF-8",
+    }
+    assert (rows[301]["fields"], rows[301]["text"]) == ('{"id": 301}', "ok")
