@@ -306,7 +306,7 @@ def _score_file_on_ray(
     if fmt == "parquet":
         ds = ray.data.read_parquet(str(source))
     elif fmt == "csv":
-        ds = ray.data.read_csv(str(source), convert_options=_csv_options(text_column))
+        ds = ray.data.read_csv(str(source), convert_options=_csv_options(source))
     else:
         ds = ray.data.read_binary_files(str(source)).map_batches(
             _split_lines, batch_format="pyarrow"
@@ -367,11 +367,11 @@ def _local_slices(
             while chunk := list(islice(lines, BATCH_ROWS)):
                 yield score_json_lines(clf, chunk, text_column)
         return
-    for table in _rechunk(_arrow_batches(source, fmt, text_column)):
+    for table in _rechunk(_arrow_batches(source, fmt)):
         yield score_table(clf, table, text_column)
 
 
-def _arrow_batches(source: Path, fmt: InputFormat, text_column: str) -> Iterator["pa.Table"]:
+def _arrow_batches(source: Path, fmt: InputFormat) -> Iterator["pa.Table"]:
     import pyarrow as pa
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
@@ -379,7 +379,7 @@ def _arrow_batches(source: Path, fmt: InputFormat, text_column: str) -> Iterator
     if fmt == "parquet":
         batches: Iterable[pa.RecordBatch] = pq.ParquetFile(source).iter_batches(BATCH_ROWS)
     else:
-        batches = pcsv.open_csv(source, convert_options=_csv_options(text_column))
+        batches = pcsv.open_csv(source, convert_options=_csv_options(source))
     for batch in batches:
         yield pa.Table.from_batches([batch])
 
@@ -401,12 +401,16 @@ def _rechunk(tables: Iterator["pa.Table"]) -> Iterator["pa.Table"]:
         yield pa.concat_tables(pending)
 
 
-def _csv_options(text_column: str) -> Any:
-    """CSV has no types: the text column is read as text, so "42" is a turn to classify."""
+def _csv_options(source: Path) -> Any:
+    """CSV has no types: every column is read as text, so "42" is a turn to classify, and a
+    column whose first block held numbers cannot stop the job at a later "A-123" (Arrow would
+    type it by its first block)."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    return pcsv.ConvertOptions(column_types={text_column: pa.string()})
+    with pcsv.open_csv(source) as reader:  # the header, and one block
+        names = reader.schema.names
+    return pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()))
 
 
 def _rows_in(source: Path, fmt: InputFormat) -> int | None:

@@ -214,9 +214,9 @@ def test_csv_text_is_read_as_text(cluster: Path, tmp_path: Path) -> None:
     assert on_ray.sort_by("id").equals(local)  # by input row: Ray's files are in no set order
     rows = local.to_pylist()
     assert [(r["id"], r["text"], r["error"]) for r in rows] == [
-        (1, "ugh, it broke AGAIN", None),
-        (2, "42", None),  # CSV has no numbers, only text that looks like one
-        (3, "", None),  # an empty turn is neutral, as classify says
+        ("1", "ugh, it broke AGAIN", None),  # every column is text, the id too
+        ("2", "42", None),  # CSV has no numbers, only text that looks like one
+        ("3", "", None),  # an empty turn is neutral, as classify says
     ]
     assert rows[2]["emotion"] == "neutral" and rows[2]["route"] == "regex"
 

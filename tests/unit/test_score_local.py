@@ -72,3 +72,22 @@ def test_a_jsonl_line_that_is_not_utf8_gets_an_error_and_the_job_goes_on(
         "error": "the line is not UTF-8",
     }
     assert (rows[301]["fields"], rows[301]["text"]) == ('{"id": 301}', "ok")
+
+
+def test_csv_columns_are_text_though_a_later_block_holds_what_the_first_did_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Arrow types a CSV column by its first block (1 MB): a column of numbers there would make
+    a later "A-123" fail the job."""
+    source = tmp_path / "turns.csv"
+    ids = [str(i) for i in range(100_000)] + ["A-123"]
+    source.write_text("id,text\n" + "".join(f"{i},turn {i}\n" for i in ids), encoding="utf-8")
+    assert source.stat().st_size > 1 << 20
+    output = tmp_path / "scored.parquet"
+    _scripted(monkeypatch)
+
+    assert main(["score", "--input", str(source), "--output", str(output)]) == 0
+    scored = pq.read_table(output, columns=["id", "text", "error"])
+    assert scored.column("id").to_pylist() == ids
+    assert scored.column("text").to_pylist()[-1] == "turn A-123"
+    assert scored.column("error").null_count == len(ids)
