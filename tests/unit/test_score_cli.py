@@ -71,3 +71,13 @@ def test_jsonl_refuses_a_text_column_named_like_its_fields_column(
     assert main([*argv, "--engine", engine]) == 1
     assert "cannot be 'fields' in JSON Lines" in capsys.readouterr().err
     assert not output.exists()
+
+
+def test_the_local_engine_refuses_a_directory_for_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Refused before the model loads, not after the whole job, when the rename would fail."""
+    source = tmp_path / "turns.csv"
+    source.write_text("text\nhello\n", encoding="utf-8")
+    assert main(["score", "--input", str(source), "--output", str(tmp_path)]) == 1
+    assert "is a directory; give --engine local a file name" in capsys.readouterr().err
