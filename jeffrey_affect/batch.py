@@ -11,7 +11,8 @@ Needs pyarrow (the ``parquet`` extra), and Ray for ``score_dataset`` (the ``ray`
 """
 
 import json
-from collections.abc import Iterable, Iterator
+import os
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -46,17 +47,35 @@ def archive_classifier(config: AffectConfig | None = None) -> AffectClassifier:
     return AffectClassifier(settings)
 
 
+def _check_text_column(text_column: str, *, json_lines: bool) -> None:
+    """Raise ``ValueError`` for a text column the output could not hold beside its own columns:
+    checked before any work, so that a bad name is one line, not a failed job."""
+    if text_column in OUTPUT_COLUMNS:
+        raise ValueError(f"the text column cannot be named like an output column: {text_column}")
+    if json_lines and text_column == _FIELDS:
+        raise ValueError(
+            f"the text column cannot be {_FIELDS!r} in JSON Lines, where {_FIELDS!r} holds each "
+            "line's other fields: rename that field in the input"
+        )
+
+
+def _check_columns(columns: list[str], text_column: str) -> None:
+    """Raise ``ValueError`` unless a table of ``columns`` can be scored on ``text_column``."""
+    _check_text_column(text_column, json_lines=False)
+    if text_column not in columns:
+        raise ValueError(f"no column {text_column!r}; the columns are {columns}")
+    clash = sorted(set(OUTPUT_COLUMNS) & set(columns))
+    if clash:
+        raise ValueError(f"the input already has output columns {clash}: rename them first")
+
+
 def score_table(clf: AffectClassifier, table: "pa.Table", text_column: str) -> "pa.Table":
     """``table`` with the output columns added and ``text_column`` made a string column.
 
     A value that is not a string (null, a number) is null in ``text_column`` and in the outputs,
     and ``error`` says what it was; the other rows are classified in one ``classify_batch``.
     """
-    if text_column not in table.column_names:
-        raise ValueError(f"no column {text_column!r}; the columns are {table.column_names}")
-    clash = sorted(set(OUTPUT_COLUMNS) & set(table.column_names))
-    if clash:
-        raise ValueError(f"the input already has output columns {clash}: rename them first")
+    _check_columns(table.column_names, text_column)
     values = table.column(text_column).to_pylist()
     text, outputs = _outputs(clf, values, text_column)
     table = table.set_column(table.column_names.index(text_column), text_column, text)
@@ -65,35 +84,52 @@ def score_table(clf: AffectClassifier, table: "pa.Table", text_column: str) -> "
     return table
 
 
-def score_json_lines(clf: AffectClassifier, lines: list[str], text_column: str) -> "pa.Table":
+def score_json_lines(
+    clf: AffectClassifier, lines: Sequence[str | bytes], text_column: str
+) -> "pa.Table":
     """JSON Lines scored: ``text_column`` of each line's object, which may hold any JSON value,
     then the line's other fields as one JSON object in ``fields``.
 
     Parsed here rather than by Arrow, whose reader stops at a field that changes type; keeping the
     other fields as JSON gives every slice the same columns, whatever its lines hold. A line that
-    is not a JSON object has null ``fields`` and outputs, and an ``error``.
+    is not UTF-8 or not a JSON object has null ``fields`` and outputs, and an ``error``; bytes are
+    decoded line by line so that such a line spoils itself alone.
     """
     import pyarrow as pa
 
+    _check_text_column(text_column, json_lines=True)
     fields: list[str | None] = []
     values: list[object] = []
     for line in lines:
         try:
-            record = json.loads(line)
+            record = json.loads(line.decode("utf-8") if isinstance(line, bytes) else line)
+        except UnicodeDecodeError:
+            record = _NOT_UTF8
         except ValueError:
-            record = None
+            record = _NOT_AN_OBJECT
         if isinstance(record, dict):
             values.append(record.pop(text_column, None))
             fields.append(json.dumps(record, ensure_ascii=False))
         else:
-            values.append(_NOT_AN_OBJECT)
+            values.append(_NOT_UTF8 if record is _NOT_UTF8 else _NOT_AN_OBJECT)
             fields.append(None)
     text, outputs = _outputs(clf, values, text_column)
-    return pa.table({"fields": pa.array(fields, pa.string()), text_column: text, **outputs})
+    return pa.table({_FIELDS: pa.array(fields, pa.string()), text_column: text, **outputs})
 
 
+_FIELDS = "fields"
+"""The column that holds a JSON line's fields other than its text."""
 _NOT_AN_OBJECT = object()
 """Stands for the text of a JSON line that is not an object."""
+_NOT_UTF8 = object()
+"""Stands for the text of a line that is not UTF-8."""
+
+
+def _json_lines(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """The lines both engines score: split at b"\\n" alone, as JSON Lines is (``str.splitlines``
+    would also split at U+2028, U+2029 and U+0085, which JSON text may hold raw), a "\\r" before
+    the "\\n" dropped, blank lines skipped."""
+    return (line.rstrip(b"\r\n") for line in lines if line.strip())
 
 
 def _outputs(
@@ -102,8 +138,6 @@ def _outputs(
     """The text column, strings kept and anything else null, and the output columns."""
     import pyarrow as pa
 
-    if text_column in OUTPUT_COLUMNS:
-        raise ValueError(f"the text column cannot be named like an output column: {text_column}")
     results = iter(clf.classify_batch([v for v in values if isinstance(v, str)]))
     emotion: list[str | None] = []
     confidence: list[float | None] = []
@@ -135,6 +169,8 @@ def _outputs(
 def _problem(value: object, text_column: str) -> str:
     if value is _NOT_AN_OBJECT:
         return "the line is not a JSON object"
+    if value is _NOT_UTF8:
+        return "the line is not UTF-8"
     if value is None:
         return f"{text_column} is null"
     return f"{text_column} is {type(value).__name__}, not a string"
@@ -155,8 +191,22 @@ class _Scorer:
         return score_table(self._clf, batch, self._text_column)
 
 
-_LINE = "text"
-"""The column ``ray.data.read_text`` puts each line in."""
+_LINE = "line"
+"""The column ``_split_lines`` puts each JSON line in, as bytes."""
+
+
+def _split_lines(files: "pa.Table") -> "pa.Table":
+    """``ray.data.read_binary_files``' rows, a file each, as one row a JSON line: bytes, split as
+    the local engine splits them (``read_text`` decodes a whole file and splits it with
+    ``str.splitlines``)."""
+    import pyarrow as pa
+
+    lines = [
+        line
+        for data in files.column("bytes").to_pylist()
+        for line in _json_lines(data.split(b"\n"))
+    ]
+    return pa.table({_LINE: pa.array(lines, pa.large_binary())})
 
 
 def score_dataset(
@@ -173,6 +223,8 @@ def score_dataset(
     once and scores consecutive slices of ``BATCH_ROWS`` rows, the slices ``score`` makes in one
     process. ``config`` travels to the workers, so they score with the driver's settings. Turns
     on ``preserve_order`` in ``ds.context``, which ``ds`` shares with the datasets made from it.
+    Raises ``ValueError`` for a ``ds`` without ``text_column`` or with an output column, read from
+    its schema (which may run ``ds`` as far as its first block).
     """
     return _score(ds, text_column, config, workers, json_lines=False)
 
@@ -187,6 +239,9 @@ def _score(
 ) -> "ray.data.Dataset":
     import ray.data
 
+    _check_text_column(text_column, json_lines=json_lines)
+    if not json_lines and (schema := ds.schema()) is not None:
+        _check_columns(list(schema.names), text_column)  # here, not as a traceback from a worker
     settings = config or AffectConfig()  # the driver's environment, not each worker's
     # Slices of exactly BATCH_ROWS rows, in order, whatever the input's blocks: the slices the
     # local engine makes, so that int8's batch-dependence cannot tell the engines apart.
@@ -228,6 +283,7 @@ def score_file(
     append to (a file, or a directory that holds anything).
     """
     fmt = input_format(source)
+    _check_text_column(text_column, json_lines=fmt == "jsonl")
     if engine == "ray":
         if output.exists() and (not output.is_dir() or any(output.iterdir())):
             # Ray appends to a directory: a second run would sit beside the first, counted twice.
@@ -250,9 +306,11 @@ def _score_file_on_ray(
     if fmt == "parquet":
         ds = ray.data.read_parquet(str(source))
     elif fmt == "csv":
-        ds = ray.data.read_csv(str(source), convert_options=_csv_options(text_column))
+        ds = ray.data.read_csv(str(source), convert_options=_csv_options(source))
     else:
-        ds = ray.data.read_text(str(source), drop_empty_lines=True)
+        ds = ray.data.read_binary_files(str(source)).map_batches(
+            _split_lines, batch_format="pyarrow"
+        )
     scored = _score(ds, text_column, config, None, json_lines=fmt == "jsonl")
     scored.write_parquet(str(output))
     return int(ray.data.read_parquet(str(output)).count())
@@ -261,10 +319,27 @@ def _score_file_on_ray(
 def _score_file_locally(
     source: Path, output: Path, fmt: InputFormat, text_column: str, config: AffectConfig | None
 ) -> int:
+    """Written beside ``output`` and renamed once whole: a job that fails partway leaves no file
+    that looks finished, and an earlier ``output`` stays as it was."""
+    if output.is_dir():
+        raise ValueError(f"{output} is a directory; give --engine local a file name")
+    clf = archive_classifier(config)
+    partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
+    try:
+        rows = _write_scored(clf, source, partial, fmt, text_column)
+        os.replace(partial, output)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return rows
+
+
+def _write_scored(
+    clf: AffectClassifier, source: Path, output: Path, fmt: InputFormat, text_column: str
+) -> int:
     import pyarrow.parquet as pq
     from tqdm import tqdm
 
-    clf = archive_classifier(config)
     rows = 0
     writer: pq.ParquetWriter | None = None
     try:
@@ -287,16 +362,16 @@ def _local_slices(
     clf: AffectClassifier, source: Path, fmt: InputFormat, text_column: str
 ) -> Iterator["pa.Table"]:
     if fmt == "jsonl":
-        with source.open(encoding="utf-8") as f:
-            lines = (line.rstrip("\r\n") for line in f if line.strip())
+        with source.open("rb") as f:  # bytes: a file's lines end at b"\n" alone
+            lines = _json_lines(f)
             while chunk := list(islice(lines, BATCH_ROWS)):
                 yield score_json_lines(clf, chunk, text_column)
         return
-    for table in _rechunk(_arrow_batches(source, fmt, text_column)):
+    for table in _rechunk(_arrow_batches(source, fmt)):
         yield score_table(clf, table, text_column)
 
 
-def _arrow_batches(source: Path, fmt: InputFormat, text_column: str) -> Iterator["pa.Table"]:
+def _arrow_batches(source: Path, fmt: InputFormat) -> Iterator["pa.Table"]:
     import pyarrow as pa
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
@@ -304,7 +379,7 @@ def _arrow_batches(source: Path, fmt: InputFormat, text_column: str) -> Iterator
     if fmt == "parquet":
         batches: Iterable[pa.RecordBatch] = pq.ParquetFile(source).iter_batches(BATCH_ROWS)
     else:
-        batches = pcsv.open_csv(source, convert_options=_csv_options(text_column))
+        batches = pcsv.open_csv(source, convert_options=_csv_options(source))
     for batch in batches:
         yield pa.Table.from_batches([batch])
 
@@ -326,12 +401,16 @@ def _rechunk(tables: Iterator["pa.Table"]) -> Iterator["pa.Table"]:
         yield pa.concat_tables(pending)
 
 
-def _csv_options(text_column: str) -> Any:
-    """CSV has no types: the text column is read as text, so "42" is a turn to classify."""
+def _csv_options(source: Path) -> Any:
+    """CSV has no types: every column is read as text, so "42" is a turn to classify, and a
+    column whose first block held numbers cannot stop the job at a later "A-123" (Arrow would
+    type it by its first block)."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    return pcsv.ConvertOptions(column_types={text_column: pa.string()})
+    with pcsv.open_csv(source) as reader:  # the header, and one block
+        names = reader.schema.names
+    return pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()))
 
 
 def _rows_in(source: Path, fmt: InputFormat) -> int | None:

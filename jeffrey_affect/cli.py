@@ -135,6 +135,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0 if all(c.passed for c in checks) else 1
 
 
+_SCORE_EXTRAS = ("pyarrow", "ray")
+"""The packages the parquet and ray extras install, which ``score`` imports on first use."""
+
+
 def _cmd_score(args: argparse.Namespace) -> int:
     try:
         rows = score_file(
@@ -145,6 +149,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
             address=args.address,
         )
     except ImportError as exc:
+        if (exc.name or "").partition(".")[0] not in _SCORE_EXTRAS:
+            print(f"score: {exc}", file=sys.stderr)  # not a missing extra: say what it was
+            return 1
         extra = "ray" if args.engine == "ray" else "parquet"
         print(f"score: needs {exc.name}: pip install 'jeffrey-affect[{extra}]'", file=sys.stderr)
         return 1

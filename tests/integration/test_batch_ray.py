@@ -161,6 +161,31 @@ def test_jsonl_rows_of_any_type_are_scored_or_explained(cluster: Path, tmp_path:
     assert [r["emotion"] for r in rows] == ["anger", None, None, None, None, "joy"]
 
 
+def test_jsonl_lines_end_at_a_newline_alone_on_either_engine(cluster: Path, tmp_path: Path) -> None:
+    """``json.dumps(ensure_ascii=False)`` writes U+2028, U+2029 and U+0085 raw, and
+    ``str.splitlines`` would break a line at each. A byte that is not UTF-8 spoils its line
+    alone."""
+    texts = ["one\u2028two, thanks!", "one\u2029two", "caf\u00e9\u0085ugh", "plain"]
+    source = tmp_path / "turns.jsonl"
+    with source.open("wb") as f:
+        for i, text in enumerate(texts):
+            f.write(json.dumps({"id": i, "text": text}, ensure_ascii=False).encode() + b"\n")
+        f.write(b'{"id": 4, "text": "caf\xe9"}\r\n{"id": 5, "text": "ok"}\r\n')
+
+    for engine in ("local", "ray"):
+        argv = ["score", "--input", str(source), "--output", str(tmp_path / engine)]
+        assert main([*argv, "--engine", engine]) == 0
+    local, on_ray = pq.read_table(tmp_path / "local"), pq.read_table(tmp_path / "ray")
+
+    # Ray's directory holds every row once, in files whose names need not follow the input.
+    assert sorted(map(repr, on_ray.to_pylist())) == sorted(map(repr, local.to_pylist()))
+    assert [(r["fields"], r["text"], r["error"]) for r in local.to_pylist()] == [
+        *((f'{{"id": {i}}}', text, None) for i, text in enumerate(texts)),
+        (None, None, "the line is not UTF-8"),
+        ('{"id": 5}', "ok", None),
+    ]
+
+
 def test_the_readme_snippet_scores_a_parquet_folder(cluster: Path) -> None:
     """Fenced ``py``, not ``python``: the Quick start has no Ray, so this test runs it instead,
     in the directory the cluster started in."""
@@ -189,8 +214,31 @@ def test_csv_text_is_read_as_text(cluster: Path, tmp_path: Path) -> None:
     assert on_ray.sort_by("id").equals(local)  # by input row: Ray's files are in no set order
     rows = local.to_pylist()
     assert [(r["id"], r["text"], r["error"]) for r in rows] == [
-        (1, "ugh, it broke AGAIN", None),
-        (2, "42", None),  # CSV has no numbers, only text that looks like one
-        (3, "", None),  # an empty turn is neutral, as classify says
+        ("1", "ugh, it broke AGAIN", None),  # every column is text, the id too
+        ("2", "42", None),  # CSV has no numbers, only text that looks like one
+        ("3", "", None),  # an empty turn is neutral, as classify says
     ]
     assert rows[2]["emotion"] == "neutral" and rows[2]["route"] == "regex"
+
+
+@pytest.mark.parametrize(
+    "columns", [{"body": ["hi"]}, {"text": ["hi"], "route": ["regex"]}], ids=["no text", "route"]
+)
+def test_an_input_error_is_the_same_line_on_either_engine(
+    cluster: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], columns: dict[str, list[str]]
+) -> None:
+    """Checked on the driver: from a Ray worker it would be a traceback of seventy lines."""
+    source = tmp_path / "turns.parquet"
+    pq.write_table(pa.table(columns), source)
+    said = {}
+    for engine in ("local", "ray"):
+        argv = ["score", "--input", str(source), "--output", str(tmp_path / engine)]
+        assert main([*argv, "--engine", engine]) == 1
+        said[engine] = capsys.readouterr().err.strip().splitlines()
+    assert len(said["ray"]) == 1  # the local engine's progress bar comes before its line
+    assert said["ray"][0] == said["local"][-1]
+    assert said["ray"][0].startswith("score: ")
+
+    rows = [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+    with pytest.raises(ValueError, match=re.escape(said["ray"][0].removeprefix("score: "))):
+        score_dataset(ray.data.from_items(rows))

@@ -32,3 +32,52 @@ def test_the_ray_engine_refuses_an_output_it_would_append_to(
     argv = ["score", "--input", str(source), "--output", str(output), "--engine", "ray"]
     assert main(argv) == 1
     assert "give --engine ray a new or empty directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (ImportError("No module named 'pyarrow'", name="pyarrow"), "needs pyarrow: pip install"),
+        (ImportError("cannot import name 'x' from 'y'"), "score: cannot import name 'x' from 'y'"),
+        (ImportError("libfoo.so: cannot open", name="_foo"), "score: libfoo.so: cannot open"),
+    ],
+)
+def test_an_import_error_names_the_extra_only_when_one_is_missing(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    error: ImportError,
+    said: str,
+) -> None:
+    def fail(*args: object, **kwargs: object) -> int:
+        raise error
+
+    monkeypatch.setattr("jeffrey_affect.cli.score_file", fail)
+    argv = ["score", "--input", str(tmp_path / "t.csv"), "--output", str(tmp_path / "o")]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert said in err and "None" not in err
+
+
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_jsonl_refuses_a_text_column_named_like_its_fields_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str
+) -> None:
+    """The line's other fields go in ``fields``: a text column of that name would replace them."""
+    source = tmp_path / "turns.jsonl"
+    source.write_text('{"id": 1, "fields": "ugh"}\n', encoding="utf-8")
+    output = tmp_path / "scored"
+    argv = ["score", "--input", str(source), "--output", str(output), "--text-column", "fields"]
+    assert main([*argv, "--engine", engine]) == 1
+    assert "cannot be 'fields' in JSON Lines" in capsys.readouterr().err
+    assert not output.exists()
+
+
+def test_the_local_engine_refuses_a_directory_for_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Refused before the model loads, not after the whole job, when the rename would fail."""
+    source = tmp_path / "turns.csv"
+    source.write_text("text\nhello\n", encoding="utf-8")
+    assert main(["score", "--input", str(source), "--output", str(tmp_path)]) == 1
+    assert "is a directory; give --engine local a file name" in capsys.readouterr().err
