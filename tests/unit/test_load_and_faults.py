@@ -263,15 +263,21 @@ class HangingDisk:
         return os.write(fd, data)
 
 
-def test_a_full_queue_drops_and_counts_lines_and_never_blocks(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def hung_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[PredictionLog, HangingDisk]:
+    """A log with a queue of 10 lines whose writer hangs on its first line until released."""
     disk = HangingDisk()
     monkeypatch.setattr(log_module, "os", disk)
     monkeypatch.setattr(log_module, "QUEUE_SIZE", 10)
     log = PredictionLog(tmp_path, 50)
     log.write([(RESULT, "taken by the writer, which hangs")])
     assert disk.writing.wait(PATIENCE_S)
+    return log, disk
+
+
+def test_a_full_queue_drops_and_counts_lines_and_never_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log, disk = hung_log(tmp_path, monkeypatch)
 
     caller = threading.Thread(
         target=lambda: [log.write([(RESULT, f"queued {i}")]) for i in range(25)]
@@ -291,12 +297,7 @@ def test_a_full_queue_drops_and_counts_lines_and_never_blocks(
 def test_a_batch_is_queued_whole_and_the_backlog_still_drops_the_next_call(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    disk = HangingDisk()
-    monkeypatch.setattr(log_module, "os", disk)
-    monkeypatch.setattr(log_module, "QUEUE_SIZE", 10)
-    log = PredictionLog(tmp_path, 50)
-    log.write([(RESULT, "taken by the writer, which hangs")])
-    assert disk.writing.wait(PATIENCE_S)
+    log, disk = hung_log(tmp_path, monkeypatch)
 
     log.write([(RESULT, f"batch {i}") for i in range(25)])  # more than QUEUE_SIZE, none waiting
     log.write([(RESULT, "behind a backlog of 25")])
