@@ -79,6 +79,7 @@ class AffectClassifier:
                 self._config.encoder_prefix,
                 self._config.encoder_backend,
                 source.verified_adapter(),
+                self._config.encoder_threads,
             )
         elif not isinstance(encoder, Encoder):
             raise TypeError(

@@ -33,6 +33,8 @@ class AffectConfig(BaseSettings):
     ``class_prior`` corrects the head's Reddit-trained prior: "tempered" (the default) suits chat
     traffic, "uniform" treats every label alike, "train" keeps GoEmotions' own prior, and a mapping
     of label to weight matches a user's own traffic.
+    ``encoder_threads`` caps ONNX Runtime's threads (None: one per core), for processes that share
+    a machine; Ray workers set it to the CPUs Ray gives them.
     ``redactor`` replaces the built-in ``redact`` on what the log (and a LangChain tracer) keeps
     of a turn, for users with rules of their own. ``telemetry_capture_content`` puts that same
     text on spans too, off by default as the GenAI conventions ask. The README's configuration
@@ -62,6 +64,7 @@ class AffectConfig(BaseSettings):
     encoder_model: str = DEFAULT_ENCODER
     encoder_prefix: str | None = None
     encoder_backend: Backend = "onnx-int8"
+    encoder_threads: int | None = Field(default=None, ge=1)
     cache_size: int = Field(default=4096, ge=0)
     artifacts_dir: Path | None = None
     class_prior: ClassPrior = "tempered"

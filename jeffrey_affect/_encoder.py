@@ -226,7 +226,11 @@ class SentenceTransformerEncoder:
 
 
 def load_encoder(
-    model: str, prefix: str | None, backend: Backend, adapter: Adapter | None
+    model: str,
+    prefix: str | None,
+    backend: Backend,
+    adapter: Adapter | None,
+    threads: int | None = None,
 ) -> Encoder:
     """The encoder the classifier runs: ONNX Runtime unless ``backend`` asks for torch.
 
@@ -236,4 +240,4 @@ def load_encoder(
         return SentenceTransformerEncoder(model, prefix, adapter=adapter)
     from jeffrey_affect._onnx import OnnxEncoder
 
-    return OnnxEncoder(model, prefix, backend=backend, adapter=adapter)
+    return OnnxEncoder(model, prefix, backend=backend, adapter=adapter, threads=threads)

@@ -193,6 +193,7 @@ class OnnxEncoder:
         *,
         backend: OnnxBackend = "onnx-int8",
         adapter: Adapter | None = None,
+        threads: int | None = None,
     ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -209,9 +210,12 @@ class OnnxEncoder:
         self._tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=spec["max_tokens"])
         self._tokenizer.enable_padding(pad_id=spec["pad_id"], pad_token=spec["pad_token"])
+        options = ort.SessionOptions()
+        if threads is not None:  # else ONNX Runtime takes one per physical core
+            options.intra_op_num_threads = threads
         try:
             self._session = ort.InferenceSession(
-                str(directory / MODEL_FILES[backend]), providers=["CPUExecutionProvider"]
+                str(directory / MODEL_FILES[backend]), options, providers=["CPUExecutionProvider"]
             )
         except Exception as exc:  # ONNX Runtime raises its own errors for a damaged file
             raise OSError(

@@ -180,6 +180,14 @@ class _Scorer:
     """One per Ray worker: the model loads once, in ``__init__``, and serves every batch."""
 
     def __init__(self, config: AffectConfig, text_column: str, json_lines: bool) -> None:
+        import ray
+
+        if config.encoder_threads is None:
+            # The CPUs Ray gives this worker, not every core of a machine other workers share.
+            assigned = ray.get_runtime_context().get_assigned_resources()  # type: ignore[no-untyped-call]
+            cpus = assigned.get("CPU", 0)
+            if cpus >= 1:
+                config = config.model_copy(update={"encoder_threads": int(cpus)})
         self._clf = archive_classifier(config)
         self._text_column = text_column
         self._json_lines = json_lines

@@ -18,9 +18,9 @@ ray = pytest.importorskip("ray", reason="archive scoring needs the [ray] extra")
 pa = pytest.importorskip("pyarrow", reason="archive scoring needs the [ray] extra")
 pq = pytest.importorskip("pyarrow.parquet", reason="archive scoring needs the [ray] extra")
 
-from jeffrey_affect import EMOTIONS  # noqa: E402
+from jeffrey_affect import EMOTIONS, AffectConfig  # noqa: E402
 from jeffrey_affect._data import CHAT_TRAIN  # noqa: E402
-from jeffrey_affect.batch import BATCH_ROWS, archive_classifier, score_dataset  # noqa: E402
+from jeffrey_affect.batch import BATCH_ROWS, _Scorer, archive_classifier, score_dataset  # noqa: E402
 from jeffrey_affect.cli import main  # noqa: E402
 from tests.integration._ray_fault import MARKER  # noqa: E402
 
@@ -49,6 +49,26 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         )
         yield marker
         ray.shutdown()
+
+
+class _ThreadProbe(_Scorer):
+    """A worker's scorer that answers with its encoder's ONNX Runtime thread count."""
+
+    def __call__(self, batch: "pa.Table") -> "pa.Table":
+        options = self._clf.encoder._session.get_session_options()  # type: ignore[attr-defined]
+        return pa.table({"threads": [options.intra_op_num_threads] * batch.num_rows})
+
+
+def test_each_worker_runs_onnx_runtime_on_the_cpus_ray_gives_it(cluster: Path) -> None:
+    """Two workers on two cores, each with ONNX Runtime's default of a thread per core, would
+    run four threads on two cores."""
+    probed = ray.data.from_items([{"text": "hello"}] * 4).map_batches(
+        _ThreadProbe,
+        fn_constructor_args=(AffectConfig(), "text", False),
+        batch_format="pyarrow",
+        compute=ray.data.ActorPoolStrategy(size=1),
+    )
+    assert {row["threads"] for row in probed.take_all()} == {1}
 
 
 def _turns() -> list[object]:

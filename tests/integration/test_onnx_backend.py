@@ -167,6 +167,13 @@ def test_classifier_loads_the_cached_export_and_agrees_with_torch(
     np.testing.assert_allclose([r.confidence for r in got], [r.confidence for r in want], atol=1e-3)
 
 
+def test_encoder_threads_caps_onnx_runtimes_threads() -> None:
+    capped = AffectClassifier(AffectConfig(encoder_threads=1, log_enabled=False))
+    options = capped.encoder._session.get_session_options()  # type: ignore[attr-defined]
+    assert options.intra_op_num_threads == 1
+    assert capped.classify("thanks, that fixed it!").route == "linear_head"
+
+
 def test_a_damaged_export_names_its_directory_and_the_fix(
     fresh_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
