@@ -227,10 +227,12 @@ def score_dataset(
     """``ds`` with ``emotion``, ``confidence``, ``scores`` (a struct of every emotion's score),
     ``route`` and ``error`` columns, in the input's row order.
 
-    Each of ``workers`` Ray actors (an autoscaling pool when None) loads the model
-    once and scores consecutive slices of ``BATCH_ROWS`` rows, the slices ``score`` makes in one
-    process. ``config`` travels to the workers, so they score with the driver's settings. Turns
-    on ``preserve_order`` in ``ds.context``, which ``ds`` shares with the datasets made from it.
+    Each of ``workers`` Ray actors (an autoscaling pool when None) loads the model once and
+    scores consecutive slices of ``BATCH_ROWS`` rows, the slices ``score`` makes in one process,
+    with as many ONNX Runtime threads as Ray gives it CPUs unless ``config`` sets
+    ``encoder_threads``. ``config`` travels to the workers, so they score with the driver's
+    settings. Turns on ``preserve_order`` in ``ds.context``, which ``ds`` shares with the
+    datasets made from it.
     Raises ``ValueError`` for a ``ds`` without ``text_column`` or with an output column, read from
     its schema (which may run ``ds`` as far as its first block).
     """
