@@ -184,7 +184,7 @@ class _Scorer:
 
         if config.encoder_threads is None:
             # The CPUs Ray gives this worker, not every core of a machine other workers share.
-            assigned = ray.get_runtime_context().get_assigned_resources()  # type: ignore[no-untyped-call]
+            assigned = ray.get_runtime_context().get_assigned_resources()  # type: ignore[no-untyped-call,unused-ignore]
             cpus = assigned.get("CPU", 0)
             if cpus >= 1:
                 config = config.model_copy(update={"encoder_threads": int(cpus)})
