@@ -11,6 +11,7 @@ import atexit
 import contextlib
 import fcntl
 import gzip
+import logging
 import os
 import queue
 import re
@@ -31,6 +32,8 @@ from jeffrey_affect._labels import Emotion
 from jeffrey_affect._redact import MARGIN, redact
 from jeffrey_affect._result import AffectResult, Route
 from jeffrey_affect._text import preprocess_light
+
+logger = logging.getLogger(__name__)
 
 _DAY_FILE = re.compile(
     r"predictions_(\d{4}-\d{2}-\d{2})(?:_([A-Za-z0-9.-]+?)(?:_(\d+))?)?\.jsonl(\.gz)?"
@@ -346,6 +349,17 @@ def logged_text(text: str, chars: int, redactor: Callable[[str], str] | None = N
     if len(window) < len(text):
         redacted = redacted[: max(len(redacted) - MARGIN, 0)]
     return redacted[:chars]
+
+
+def traced_text(text: str, chars: int, redactor: Callable[[str], str] | None = None) -> str:
+    """``logged_text`` for spans and tracers, which must not fail a classification: "" when the
+    redactor raises, with a warning that names the exception's type, not its message (which may
+    quote the turn)."""
+    try:
+        return logged_text(text, chars, redactor)
+    except Exception as exc:
+        logger.warning("the redactor raised %s; no text is traced", type(exc).__name__)
+        return ""
 
 
 def _unsafe_directory(directory: Path) -> str | None:

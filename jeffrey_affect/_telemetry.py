@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal
 
 from jeffrey_affect._config import AffectConfig
-from jeffrey_affect._log import LineOutcome, logged_text
+from jeffrey_affect._log import LineOutcome, traced_text
 from jeffrey_affect._result import AffectResult
 
 if TYPE_CHECKING:
@@ -208,9 +208,5 @@ class Telemetry:
         return attributes
 
     def _logged(self, text: str) -> str:
-        """Exactly what the prediction log keeps of the turn: redacted, then cut; no text at all
-        when the configured redactor raises, which must not make ``classify`` raise."""
-        try:
-            return logged_text(text, self._text_chars, self._redactor)
-        except Exception:
-            return ""
+        """Exactly what the prediction log keeps of the turn (``traced_text``)."""
+        return traced_text(text, self._text_chars, self._redactor)

@@ -1,15 +1,12 @@
 """The classifier as a LangChain Runnable, so it traces, batches and composes like other steps."""
 
-import logging
 from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from jeffrey_affect import AffectClassifier, AffectConfig, AffectResult
-from jeffrey_affect._log import logged_text
+from jeffrey_affect._log import traced_text
 from langchain_jeffrey_affect._text import AffectInput, affect_text
-
-logger = logging.getLogger(__name__)
 
 
 class AffectRunnable(Runnable[AffectInput, AffectResult]):
@@ -156,14 +153,7 @@ class AffectRunnable(Runnable[AffectInput, AffectResult]):
         if isinstance(text, TypeError):
             return ""
         config = self.classifier.config
-        try:
-            return logged_text(text, config.log_text_chars, config.redactor)
-        except Exception as exc:
-            logger.warning(
-                "the redactor raised %s; the jeffrey_affect run traces no text",
-                type(exc).__name__,
-            )
-            return ""
+        return traced_text(text, config.log_text_chars, config.redactor)
 
     def _classify(self, text: str | TypeError) -> AffectResult:
         if isinstance(text, TypeError):
