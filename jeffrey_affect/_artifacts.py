@@ -15,12 +15,14 @@ from pydantic import BaseModel, ValidationError
 
 from jeffrey_affect._config import AffectConfig
 from jeffrey_affect._encoder import Adapter, Encoder, encoder_identity, short_hash
-from jeffrey_affect._head import HeadSpec, LinearHead
+from jeffrey_affect._head import HeadSpec, LinearHead, load_tokenizer
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._prototypes import Prototypes
 
 HEAD_ARRAYS_FILE = "linear_head.npz"
 HEAD_SPEC_FILE = "linear_head.json"
+HEAD_TOKENIZER_FILE = "linear_head_tokenizer.json"
+"""The encoder's tokenizer, whose tokens the head's n-grams are made of."""
 ADAPTER_DIR = "encoder_adapter"
 """peft's ``adapter_config.json`` and ``adapter_model.safetensors`` for the encoder."""
 PROTOTYPES_FILE = "prototypes.npz"
@@ -218,8 +220,13 @@ def _head(directory: Path, manifest: Manifest) -> LinearHead:
         where = ".".join(map(str, error["loc"]))
         detail = f"{where}: {error['msg']}" if where else error["msg"]
         raise ArtifactError(f"{HEAD_SPEC_FILE} unreadable: {detail}") from None
+    serialized = _verified(directory, HEAD_TOKENIZER_FILE, manifest)
     try:
-        return LinearHead(arrays, spec)
+        tokenizer = load_tokenizer(serialized.decode())
+    except Exception as exc:  # the tokenizers library's errors for a file it cannot parse
+        raise ArtifactError(f"{HEAD_TOKENIZER_FILE} unreadable: {type(exc).__name__}") from None
+    try:
+        return LinearHead(arrays, spec, tokenizer)
     except Exception as exc:  # shapes, dtypes, vocabularies
         raise ArtifactError(f"{HEAD_ARRAYS_FILE} does not fit {HEAD_SPEC_FILE}: {exc}") from None
 
@@ -282,6 +289,7 @@ def write_artifacts(
     files = {
         HEAD_ARRAYS_FILE: npz_bytes(head.arrays),
         HEAD_SPEC_FILE: json.dumps(spec, sort_keys=True, separators=(",", ":")).encode(),
+        HEAD_TOKENIZER_FILE: head.tokenizer.to_str().encode(),
         PROTOTYPES_FILE: npz_bytes(prototypes.arrays()),
     }
     manifest.file_sha256 = {name: _sha256(data) for name, data in files.items()}

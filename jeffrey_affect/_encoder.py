@@ -6,11 +6,14 @@ import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 
 import numpy as np
 
 from jeffrey_affect._config import DEFAULT_ENCODER, Backend
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 
 @runtime_checkable
@@ -193,6 +196,16 @@ class SentenceTransformerEncoder:
                 warnings.filterwarnings("ignore", DEPRECATED_BY_PEFT, FutureWarning)
                 adapted = PeftModel.from_pretrained(transformer.model, str(adapter.path))
             transformer.model = adapted.merge_and_unload()
+
+    @property
+    def tokenizer(self) -> "Tokenizer":
+        """The model's tokenizer as the head's n-grams use it: for training a head."""
+        from jeffrey_affect._head import load_tokenizer
+
+        backend = getattr(self._model[0].tokenizer, "backend_tokenizer", None)
+        if backend is None:
+            raise ValueError(f"{self.name} has no fast tokenizer, which the linear head needs")
+        return load_tokenizer(backend.to_str())
 
     @property
     def sentence_transformer(self) -> Any:

@@ -11,20 +11,22 @@ from scipy.special import log_softmax
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from tokenizers import Tokenizer
 
-from jeffrey_affect._head import ANALYZERS, HeadSpec, LinearHead, Vocabularies
+from jeffrey_affect._head import NGRAMS, HeadSpec, LinearHead, token_ngrams, tokenize
 from jeffrey_affect._lexicon import lexicon_features
 from jeffrey_affect._prototypes import Prototypes
 
 
-def _vectorizer(settings: dict[str, Any], **limits: Any) -> TfidfVectorizer:
-    """scikit-learn wants ``ngram_range`` as a tuple; JSON keeps it as a list."""
-    return TfidfVectorizer(**settings | {"ngram_range": tuple(settings["ngram_range"])}, **limits)
+def ngram_vectorizer(**limits: Any) -> TfidfVectorizer:
+    """``NGRAMS`` as scikit-learn's TF-IDF over token lists: ``token_ngrams`` makes the n-grams."""
+    settings = {k: v for k, v in NGRAMS.items() if k not in ("units", "ngram_range")}
+    return TfidfVectorizer(analyzer=token_ngrams, **settings, **limits)
 
 
 class HeadFit:
-    """Fits ``LinearHead``: logistic regression on [embedding | TF-IDF word n-grams | TF-IDF
-    character n-grams | lexicon scores], each block scaled by its weight.
+    """Fits ``LinearHead``: logistic regression on [embedding | TF-IDF subword n-grams | lexicon
+    scores], each block scaled by its weight; the n-grams are ``tokenizer``'s tokens and pairs.
 
     Classes are weighted to balance, so the rare ones (fear, disgust) shape the boundaries; a
     temperature and per-class biases fitted on dev then make softmax(logits) a calibrated
@@ -33,18 +35,18 @@ class HeadFit:
 
     def __init__(
         self,
+        tokenizer: Tokenizer,
         *,
         C: float = 2.0,
         embedding_weight: float = 2.0,
-        word_features: int = 20000,
-        char_features: int = 50000,
+        ngram_features: int = 70000,
         lexicon_weight: float = 3.0,
         random_state: int = 42,
     ) -> None:
+        self.tokenizer = tokenizer
         self.C = C
         self.embedding_weight = embedding_weight
-        self.word_features = word_features
-        self.char_features = char_features
+        self.ngram_features = ngram_features
         self.lexicon_weight = lexicon_weight
         self.random_state = random_state
 
@@ -52,8 +54,7 @@ class HeadFit:
         return sparse.hstack(
             [
                 sparse.csr_matrix(embeddings * self.embedding_weight),
-                self.words_.transform(texts),
-                self.chars_.transform(texts),
+                self.ngrams_.transform(tokenize(self.tokenizer, texts)),
                 sparse.csr_matrix(lexicon_features(texts) * self.lexicon_weight),
             ],
             format="csr",
@@ -67,12 +68,9 @@ class HeadFit:
         sample_weight: np.ndarray | None = None,
     ) -> Self:
         """``sample_weight`` weighs each corpus against the others, on top of class balance."""
-        self.words_ = _vectorizer(
-            ANALYZERS["words"], min_df=2, max_features=self.word_features
-        ).fit(texts)
-        self.chars_ = _vectorizer(
-            ANALYZERS["chars"], min_df=3, max_features=self.char_features
-        ).fit(texts)
+        self.ngrams_ = ngram_vectorizer(min_df=2, max_features=self.ngram_features).fit(
+            tokenize(self.tokenizer, texts)
+        )
         self.model_ = LogisticRegression(
             C=self.C, max_iter=3000, class_weight="balanced", random_state=self.random_state
         ).fit(self.features(texts, embeddings), labels, sample_weight=sample_weight)
@@ -101,26 +99,25 @@ class HeadFit:
         """The runtime head: the weights split per feature block, each block's scale folded in."""
         coef = self.model_.coef_.T
         dimension = self.dimension_
-        words_end = dimension + len(self.words_.vocabulary_)
-        chars_end = words_end + len(self.chars_.vocabulary_)
+        ngrams_end = dimension + len(self.ngrams_.vocabulary_)
         spec = HeadSpec(
-            format=1,
+            format=2,
             dimension=dimension,
             temperature=self.temperature_,
-            analyzers=ANALYZERS,
-            vocabularies=Vocabularies(words=_terms(self.words_), chars=_terms(self.chars_)),
+            ngrams=NGRAMS,
+            vocabulary=_terms(self.ngrams_),
         )
         arrays = {
             "embedding_weights": coef[:dimension] * self.embedding_weight,
-            "word_weights": coef[dimension:words_end],
-            "word_idf": self.words_.idf_,
-            "char_weights": coef[words_end:chars_end],
-            "char_idf": self.chars_.idf_,
-            "lexicon_weights": coef[chars_end:] * self.lexicon_weight,
+            "ngram_weights": coef[dimension:ngrams_end],
+            "ngram_idf": self.ngrams_.idf_,
+            "lexicon_weights": coef[ngrams_end:] * self.lexicon_weight,
             "intercept": self.model_.intercept_,
             "bias": self.bias_,
         }
-        return LinearHead({k: np.ascontiguousarray(v) for k, v in arrays.items()}, spec)
+        return LinearHead(
+            {k: np.ascontiguousarray(v) for k, v in arrays.items()}, spec, self.tokenizer
+        )
 
 
 def _terms(vectorizer: TfidfVectorizer) -> list[str]:

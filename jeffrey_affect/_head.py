@@ -1,87 +1,72 @@
-"""Route 1 at run time: the linear head's weights and vocabularies, scored with numpy alone.
+"""Route 1 at run time: the linear head's weights, vocabulary and tokenizer, scored with numpy and
+the tokenizers library alone.
 
 Fitting it needs scikit-learn and scipy (``_fit.py``); scoring needs neither, so building a
 classifier neither imports them nor unpickles anything.
 """
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from itertools import pairwise, repeat
-from typing import Any, Literal
+from itertools import pairwise
+from math import log, sqrt
+from typing import Any, Literal, cast
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from tokenizers import Tokenizer
 
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._lexicon import lexicon_features
 
-ANALYZERS: dict[str, dict[str, Any]] = {
-    "words": {
-        "analyzer": "word",
-        "lowercase": True,
-        "token_pattern": r"(?u)\b\w\w+\b",
-        "ngram_range": [1, 2],
-        "sublinear_tf": True,
-        "use_idf": True,
-        "norm": "l2",
-    },
-    "chars": {
-        "analyzer": "char_wb",
-        "lowercase": True,
-        "ngram_range": [2, 5],
-        "sublinear_tf": True,
-        "use_idf": True,
-        "norm": "l2",
-    },
+NGRAMS: dict[str, Any] = {
+    "units": "tokenizer tokens",
+    "ngram_range": [1, 2],
+    "sublinear_tf": True,
+    "use_idf": True,
+    "norm": "l2",
 }
-"""scikit-learn's TfidfVectorizer settings that training fits with and this module implements;
-a head file that asks for others is refused."""
-
-_TOKEN_RE = re.compile(ANALYZERS["words"]["token_pattern"])
-_CHAR_NGRAM_RES = [
-    re.compile(rf"(?=(.[^ ]{{{n - 2}}}.))")
-    for n in range(ANALYZERS["chars"]["ngram_range"][0], ANALYZERS["chars"]["ngram_range"][1] + 1)
-]
+"""The TF-IDF settings that training fits with and this module implements: the encoder
+tokenizer's subword tokens and their adjacent pairs. The tokenizer splits and normalises in Rust,
+where a regex word and character n-gram analysis costs a Python step per n-gram; a head file that
+asks for other settings is refused."""
 
 
-WORD_CACHE_SIZE = 2**14
-CACHED_WORD_CHARS = 24
-"""A head keeps the character n-gram indices of up to WORD_CACHE_SIZE words of at most
-CACHED_WORD_CHARS characters: under 20 MB however hostile the traffic. Longer words (links,
-tokens, pasted logs) are rare in chat and looked up each time."""
-_NONE = np.zeros(0, dtype=np.intp)
+def load_tokenizer(serialized: str) -> Tokenizer:
+    """A head tokenizer from its JSON, cutting and padding nothing, whatever the JSON says."""
+    tokenizer = Tokenizer.from_str(serialized)
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
 
 
-def word_ngrams(text: str) -> list[str]:
-    """scikit-learn's word analyzer for ``ANALYZERS["words"]``: the tokens, then adjacent pairs."""
-    tokens: list[str] = _TOKEN_RE.findall(text.lower())
+CHUNKS = re.compile(r"\w+|\S")
+"""Words and single other characters: the head tokenizes a text chunk by chunk, so that the runtime
+can cache each chunk's tokens. Chat reuses few chunks often; BERT-style tokenizers split words from
+punctuation anyway."""
+
+
+def tokenize(tokenizer: Tokenizer, texts: Sequence[str]) -> list[list[str]]:
+    """Each text's tokens as the head reads them, chunk by chunk, without special tokens."""
+    chunked = [CHUNKS.findall(text) for text in texts]
+    distinct = sorted({chunk for chunks in chunked for chunk in chunks})
+    encodings = tokenizer.encode_batch(distinct, add_special_tokens=False)
+    tokens = dict(zip(distinct, (e.tokens for e in encodings), strict=True))
+    return [[token for chunk in chunks for token in tokens[chunk]] for chunks in chunked]
+
+
+def token_ngrams(tokens: list[str]) -> list[str]:
+    """The analyzer scikit-learn fits with: the tokens, then adjacent pairs joined by a space
+    (which no token holds)."""
     return tokens + list(map(" ".join, pairwise(tokens)))
 
 
-def char_wb_ngrams(text: str) -> list[str]:
-    """scikit-learn's char_wb analyzer for ``ANALYZERS["chars"]``, in another order: the 2- to
-    5-grams of each word padded with a space, a padded word whole when it is that short."""
-    return [ngram for word in text.lower().split() for ngram in _padded_word_ngrams(word)]
-
-
-def _padded_word_ngrams(word: str) -> list[str]:
-    """One lowercased word's char_wb n-grams: a lookahead regex finds each n's, overlapping, in
-    one call instead of a Python step per n-gram."""
-    padded = f" {word} "
-    ngrams: list[str] = []
-    for pattern in _CHAR_NGRAM_RES:
-        ngrams += pattern.findall(padded)
-    return ngrams
-
-
-class Vocabularies(BaseModel):
-    """Each TF-IDF block's terms in feature order: a term's index is its row in the weights."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    words: list[str]
-    chars: list[str]
+CHUNK_CACHE_SIZE = 2**14
+CACHED_CHUNK_CHARS = 24
+"""A head keeps the token ids of up to CHUNK_CACHE_SIZE chunks of at most CACHED_CHUNK_CHARS
+characters: under 10 MB however hostile the traffic. A call into the tokenizer costs more than the
+rest of the head; longer chunks (hashes, pasted logs) are rare in chat and tokenized each time."""
 
 
 class HeadSpec(BaseModel):
@@ -89,83 +74,43 @@ class HeadSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    format: Literal[1]
+    format: Literal[2]
     dimension: int = Field(gt=0)
     temperature: float = Field(gt=0, allow_inf_nan=False)
-    analyzers: dict[str, dict[str, Any]]
-    vocabularies: Vocabularies
+    ngrams: dict[str, Any]
+    vocabulary: list[str]
+    """The n-grams in feature order: a term's index is its row in ``ngram_weights``."""
 
-    @field_validator("analyzers")
+    @field_validator("ngrams")
     @classmethod
-    def _implemented(cls, analyzers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        if analyzers != ANALYZERS:
+    def _implemented(cls, ngrams: dict[str, Any]) -> dict[str, Any]:
+        if ngrams != NGRAMS:
             raise ValueError(
                 "these n-gram settings are not the ones this version implements: retrain the "
                 "artifacts with `jeffrey-affect train` or install the version that made them"
             )
-        return analyzers
-
-
-class _FoldedNgrams:
-    """One TF-IDF block folded into its slice of the head's weights.
-
-    Sparse matrices cost more than the encoder's margin on one turn: this does sublinear tf, idf,
-    l2 norm and the dot with the weights on the few n-grams a turn has, from their vocabulary
-    indices, repeats included.
-    """
-
-    def __init__(
-        self,
-        indices: Callable[[str], np.ndarray],
-        idf: np.ndarray,
-        weights: np.ndarray,
-    ) -> None:
-        self.indices = indices
-        self.idf = idf
-        self.weights = np.ascontiguousarray(weights)  # (n_features, n_classes)
-
-    def __call__(self, text: str) -> np.ndarray:
-        index, counts = np.unique(self.indices(text), return_counts=True)
-        if not index.size:
-            return np.zeros(self.weights.shape[1])
-        values = (1.0 + np.log(counts)) * self.idf[index]
-        values /= np.sqrt(values @ values)
-        scores: np.ndarray = values @ self.weights[index]
-        return scores
-
-
-def _vocabulary(terms: Sequence[str]) -> dict[str, int]:
-    vocabulary = {term: i for i, term in enumerate(terms)}
-    if len(vocabulary) != len(terms):
-        raise ValueError("a vocabulary lists a term twice")
-    return vocabulary
-
-
-def _known(vocabulary: dict[str, int], ngrams: list[str]) -> np.ndarray:
-    """The vocabulary indices of ``ngrams``, those outside it left out."""
-    found = np.fromiter(map(vocabulary.get, ngrams, repeat(-1)), dtype=np.intp, count=len(ngrams))
-    return found[found >= 0]
+        return ngrams
 
 
 class LinearHead:
-    """Logistic regression on the embedding, TF-IDF word and character n-grams and lexicon scores.
+    """Logistic regression on the embedding, TF-IDF subword n-grams and lexicon scores.
 
     A small encoder blurs the cues that carry emotion in chat ("ugh", "wtf", "ew", "!!!"); the
     lexical features keep them, and staying linear keeps the head fast and explainable. Each
     block's weights arrive with its feature scale folded in; ``logits`` divides by the calibrated
     temperature and adds the per-class biases, so softmax(logits) is a calibrated probability under
     the training prior, from which ``class_prior`` moves it.
+
+    Sparse matrices cost more than the encoder's margin on one turn: the n-gram block does
+    sublinear tf, idf, l2 norm and the dot with the weights on the few n-grams a turn has.
     """
 
-    def __init__(self, arrays: Mapping[str, np.ndarray], spec: HeadSpec) -> None:
-        words, chars = spec.vocabularies.words, spec.vocabularies.chars
+    def __init__(self, arrays: Mapping[str, np.ndarray], spec: HeadSpec, tokenizer: Tokenizer):
         classes = len(EMOTIONS)
         shapes = {
             "embedding_weights": (spec.dimension, classes),
-            "word_weights": (len(words), classes),
-            "word_idf": (len(words),),
-            "char_weights": (len(chars), classes),
-            "char_idf": (len(chars),),
+            "ngram_weights": (len(spec.vocabulary), classes),
+            "ngram_idf": (len(spec.vocabulary),),
             "lexicon_weights": (classes, classes),
             "intercept": (classes,),
             "bias": (classes,),
@@ -174,32 +119,42 @@ class LinearHead:
             raise ValueError(f"arrays {missing} are missing")
         self.arrays = {name: np.asarray(arrays[name], dtype=np.float64) for name in shapes}
         self.spec = spec
+        self.tokenizer = tokenizer
         for name, shape in shapes.items():
             if self.arrays[name].shape != shape:
                 raise ValueError(f"{name} has shape {self.arrays[name].shape}, expected {shape}")
             if not np.isfinite(self.arrays[name]).all():
                 raise ValueError(f"{name} holds non-finite values")
-        a = self.arrays
-        word_index, char_index = _vocabulary(words), _vocabulary(chars)
+        if len(set(spec.vocabulary)) != len(spec.vocabulary):
+            raise ValueError("the vocabulary lists a term twice")
+        self._unigrams: dict[int, int] = {}
+        self._pairs: dict[tuple[int, int], int] = {}
+        token_ids = tokenizer.get_vocab(with_added_tokens=True)
+        for feature, term in enumerate(spec.vocabulary):
+            first, pair, second = term.partition(" ")
+            ids = (token_ids.get(first), token_ids.get(second)) if pair else (token_ids.get(first),)
+            if None in ids:
+                raise ValueError(f"vocabulary term {term!r} is not one or two tokenizer tokens")
+            if pair:
+                self._pairs[cast(tuple[int, int], ids)] = feature
+            else:
+                self._unigrams[cast(int, ids[0])] = feature
+        self._idf: list[float] = self.arrays["ngram_idf"].tolist()
 
-        # A char_wb n-gram never spans two words: each word's indices are looked up once, and
-        # chat reuses few words often.
-        def word_indices(word: str) -> np.ndarray:
-            return _known(char_index, _padded_word_ngrams(word))
+        def chunk_ids(chunk: str) -> list[int]:
+            ids: list[int] = tokenizer.encode(chunk, add_special_tokens=False).ids
+            return ids
 
-        cached = lru_cache(maxsize=WORD_CACHE_SIZE)(word_indices)
+        cached = lru_cache(maxsize=CHUNK_CACHE_SIZE)(chunk_ids)
 
-        def per_word(word: str) -> np.ndarray:
-            return cached(word) if len(word) <= CACHED_WORD_CHARS else word_indices(word)
+        def text_ids(text: str) -> list[int]:
+            return [
+                i
+                for chunk in CHUNKS.findall(text)
+                for i in (cached(chunk) if len(chunk) <= CACHED_CHUNK_CHARS else chunk_ids(chunk))
+            ]
 
-        self._words = _FoldedNgrams(
-            lambda text: _known(word_index, word_ngrams(text)), a["word_idf"], a["word_weights"]
-        )
-        self._chars = _FoldedNgrams(
-            lambda text: np.concatenate([per_word(w) for w in text.lower().split()] or [_NONE]),
-            a["char_idf"],
-            a["char_weights"],
-        )
+        self._token_ids = text_ids
 
     @property
     def dimension(self) -> int:
@@ -214,8 +169,26 @@ class LinearHead:
         raw: np.ndarray = (
             embeddings.astype(np.float64) @ a["embedding_weights"]
             + lexicon_features(texts) @ a["lexicon_weights"]
-            + np.asarray([self._words(t) + self._chars(t) for t in texts]).reshape(len(texts), -1)
+            + self._ngram_scores(texts)
             + a["intercept"]
         )
         logits: np.ndarray = raw / self.spec.temperature + a["bias"]
         return logits
+
+    def _ngram_scores(self, texts: Sequence[str]) -> np.ndarray:
+        """The n-gram block's share of each text's logits, as scikit-learn's TF-IDF times the
+        weights would give it: Python gathers a turn's few n-grams by token id, numpy does the
+        arithmetic in three calls."""
+        scores = np.zeros((len(texts), len(EMOTIONS)))
+        for row, text in enumerate(texts):
+            ids = self._token_ids(text)
+            counts = Counter(f for f in map(self._unigrams.get, ids) if f is not None)
+            counts.update(f for f in map(self._pairs.get, pairwise(ids)) if f is not None)
+            if not counts:
+                continue
+            idf = self._idf
+            values = [(1.0 + log(n)) * idf[f] for f, n in counts.items()]
+            norm = sqrt(sum(v * v for v in values))
+            weights = self.arrays["ngram_weights"][np.fromiter(counts, np.intp, len(counts))]
+            scores[row] = np.asarray(values) @ weights / norm
+        return scores

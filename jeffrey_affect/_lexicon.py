@@ -433,7 +433,8 @@ def lexicon_features(texts: Sequence[str]) -> np.ndarray:
     """The eight scores per text in ``EMOTIONS`` order: the regex route's answer, and features the
     head weighs as chat cues it has learnt."""
     rows = [lexicon_scores(t) for t in texts]
-    return np.asarray([[row[e] for e in EMOTIONS] for row in rows], dtype=np.float64)
+    scores = np.asarray([[row[e] for e in EMOTIONS] for row in rows], dtype=np.float64)
+    return scores.reshape(len(rows), len(EMOTIONS))
 
 
 def _normalise(text: str) -> str:

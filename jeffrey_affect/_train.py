@@ -37,8 +37,7 @@ HYPERPARAMETERS: dict[str, Any] = {
     "head": {
         "C": 2.0,
         "embedding_weight": 2.0,
-        "word_features": 20000,
-        "char_features": 50000,
+        "ngram_features": 70000,
         "lexicon_weight": 3.0,
         "random_state": 42,
     },
@@ -61,6 +60,7 @@ _VERSIONED = (
     "transformers",
     "torch",
     "peft",
+    "tokenizers",
 )
 
 
@@ -120,7 +120,8 @@ def train(
     dev_x = cached_embeddings(encoder, goemotions_dev.texts, cache_dir)
     prior_counts = np.bincount(goemotions_train.labels, minlength=len(EMOTIONS))
 
-    fit = HeadFit(**hyperparameters["head"]).fit(texts, embeddings, labels, sample_weight)
+    fit = HeadFit(encoder.tokenizer, **hyperparameters["head"])
+    fit.fit(texts, embeddings, labels, sample_weight)
     fit.calibrate(goemotions_dev.texts, dev_x, goemotions_dev.labels)
     prototypes = calibrate_prototypes(
         fit_prototypes(embeddings, labels, len(EMOTIONS), prior_counts),

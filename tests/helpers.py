@@ -47,8 +47,8 @@ _TRICKY = (
     "aAbBzZéÉß\u0130\u0131\u01c5\u0301😡🙂中文"
 )
 TRICKY_TEXTS = st.text(alphabet=st.sampled_from(_TRICKY), max_size=80) | st.text(max_size=300)
-"""For the head's n-grams: whitespace of many kinds (str.split() sees it all), punctuation,
-digits, letters whose lowercase changes length or needs a combining mark, emoji."""
+"""For the head's tokens: whitespace of many kinds, punctuation, digits, letters whose lowercase
+changes length or needs a combining mark, emoji."""
 
 LOGGED_FIELDS = {
     "timestamp",

@@ -1,5 +1,5 @@
 """The linear head against what made it: the fitted weights folded exactly, and the committed
-artifacts' scores kept through the change of file format."""
+artifacts' scores kept as they were recorded."""
 
 import json
 from collections.abc import Callable
@@ -10,15 +10,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jeffrey_affect import EMOTIONS, AffectClassifier
+from jeffrey_affect._config import DEFAULT_ENCODER
 from jeffrey_affect._data import CHAT_TRAIN, load_chat_set
+from jeffrey_affect._encoder import local_model_dir
 from jeffrey_affect._fit import HeadFit
-from jeffrey_affect._head import LinearHead
+from jeffrey_affect._head import LinearHead, load_tokenizer
 from tests.helpers import FIXTURES, TRICKY_TEXTS
 
 Make = Callable[..., AffectClassifier]
 COMMITTED_SCORES = FIXTURES / "committed_scores.json"
 """Router scores of the committed artifacts on hand-written turns (the torch encoder, the uniform
-prior), recorded from linear_head.joblib before the head left pickle."""
+prior), recorded when they were trained: a change to how the head scores must not move them."""
 
 
 def test_committed_artifacts_reproduce_their_recorded_scores(make_classifier: Make) -> None:
@@ -42,7 +44,8 @@ def fitted() -> tuple[HeadFit, LinearHead, list[str]]:
     chat = load_chat_set(CHAT_TRAIN)
     texts, labels = chat.texts[::8], chat.labels[::8]
     embeddings = np.random.default_rng(0).normal(size=(len(texts), 16))
-    fit = HeadFit(word_features=800, char_features=3000).fit(texts, embeddings, labels)
+    tokenizer = load_tokenizer((local_model_dir(DEFAULT_ENCODER) / "tokenizer.json").read_text())
+    fit = HeadFit(tokenizer, ngram_features=3000).fit(texts, embeddings, labels)
     fit.calibrate(texts[:150], embeddings[:150], labels[:150])
     return fit, fit.head(), texts
 
@@ -52,7 +55,8 @@ def fitted() -> tuple[HeadFit, LinearHead, list[str]]:
 def test_runtime_head_equals_sklearns_decision_function(
     fitted: tuple[HeadFit, LinearHead, list[str]], data: st.DataObject
 ) -> None:
-    """The folded n-grams must be sklearn's features times the weights, n-gram for n-gram."""
+    """The folded n-grams must be sklearn's features times the weights, n-gram for n-gram, for a
+    batch as for one text."""
     fit, head, known = fitted
     texts = data.draw(st.lists(st.sampled_from(known) | TRICKY_TEXTS, min_size=1, max_size=4))
     embeddings = np.random.default_rng(len(texts)).normal(size=(len(texts), 16))

@@ -13,6 +13,7 @@ from jeffrey_affect._artifacts import (
     ADAPTER_DIR,
     HEAD_ARRAYS_FILE,
     HEAD_SPEC_FILE,
+    HEAD_TOKENIZER_FILE,
     MANIFEST_FILE,
     PROTOTYPES_FILE,
     Manifest,
@@ -89,7 +90,7 @@ def test_training_twice_gives_the_same_hash_and_predictions(
     first = train_small(tmp_path / "a", cache)
     second = train_small(tmp_path / "b", cache)
     assert first.config_hash == second.config_hash == first.compute_hash()
-    files = (HEAD_ARRAYS_FILE, HEAD_SPEC_FILE, PROTOTYPES_FILE)
+    files = (HEAD_ARRAYS_FILE, HEAD_SPEC_FILE, HEAD_TOKENIZER_FILE, PROTOTYPES_FILE)
     assert sorted(first.file_sha256) == sorted(files)
     assert first.file_sha256 == second.file_sha256
     for name in files:

@@ -16,6 +16,7 @@ from jeffrey_affect import AffectClassifier, AffectResult, Encoder, preprocess_l
 from jeffrey_affect._artifacts import (
     HEAD_ARRAYS_FILE,
     HEAD_SPEC_FILE,
+    HEAD_TOKENIZER_FILE,
     MANIFEST_FILE,
     PROTOTYPES_FILE,
     ArtifactSource,
@@ -126,6 +127,8 @@ def artifacts_copy(tmp_path: Path) -> Path:
         ({HEAD_SPEC_FILE: None}, "prototypes", f"{HEAD_SPEC_FILE} is missing"),
         ({HEAD_ARRAYS_FILE: b"\x80\x04garbage"}, "prototypes", f"{HEAD_ARRAYS_FILE} does not"),
         ({HEAD_SPEC_FILE: b""}, "prototypes", f"{HEAD_SPEC_FILE} does not match its sha256"),
+        ({HEAD_TOKENIZER_FILE: None}, "prototypes", f"{HEAD_TOKENIZER_FILE} is missing"),
+        ({HEAD_TOKENIZER_FILE: b"{}"}, "prototypes", f"{HEAD_TOKENIZER_FILE} does not match"),
         ({HEAD_ARRAYS_FILE: None, PROTOTYPES_FILE: b"PK\x03\x04 torn"}, "regex", PROTOTYPES_FILE),
         ({HEAD_SPEC_FILE: None, PROTOTYPES_FILE: None}, "regex", PROTOTYPES_FILE),
         ({MANIFEST_FILE: None}, "regex", f"{MANIFEST_FILE} unreadable"),
@@ -163,7 +166,13 @@ class Unpickled:
         return (Path.touch, (self.marker,))
 
 
-LOADED_FILES = (HEAD_ARRAYS_FILE, HEAD_SPEC_FILE, PROTOTYPES_FILE, MANIFEST_FILE)
+LOADED_FILES = (
+    HEAD_ARRAYS_FILE,
+    HEAD_SPEC_FILE,
+    HEAD_TOKENIZER_FILE,
+    PROTOTYPES_FILE,
+    MANIFEST_FILE,
+)
 
 
 def fresh_artifacts(directory: Path) -> Path:
@@ -194,7 +203,7 @@ def head_problem(directory: Path) -> str:
 
 @FAST
 @given(
-    name=st.sampled_from([HEAD_ARRAYS_FILE, HEAD_SPEC_FILE]),
+    name=st.sampled_from([HEAD_ARRAYS_FILE, HEAD_SPEC_FILE, HEAD_TOKENIZER_FILE]),
     where=st.floats(0, 1, exclude_max=True),
     flip=st.integers(1, 255),
 )
@@ -210,7 +219,7 @@ def test_an_altered_head_file_is_refused_by_its_sha256(
 
 @FAST
 @given(
-    name=st.sampled_from([HEAD_ARRAYS_FILE, HEAD_SPEC_FILE]),
+    name=st.sampled_from([HEAD_ARRAYS_FILE, HEAD_SPEC_FILE, HEAD_TOKENIZER_FILE]),
     cut=st.floats(0, 1, exclude_max=True),
     garbage=st.none() | st.binary(max_size=300),
 )
@@ -247,8 +256,8 @@ def test_an_npz_with_an_object_array_is_refused_and_never_unpickled(
 @pytest.mark.parametrize(
     ("edit", "reason"),
     [
-        ({"format": 2}, "format"),
-        ({"analyzers": {"words": {}, "chars": {}}}, "n-gram settings"),
+        ({"format": 1}, "format"),
+        ({"ngrams": {"units": "characters"}}, "n-gram settings"),
         ({"temperature": -1.0}, "temperature"),
         ({"dimension": 512}, f"{HEAD_ARRAYS_FILE} does not fit {HEAD_SPEC_FILE}"),
     ],
@@ -260,6 +269,15 @@ def test_a_head_spec_this_version_cannot_score_is_refused(
     spec = json.loads((directory / HEAD_SPEC_FILE).read_bytes()) | edit
     replace_file(directory, HEAD_SPEC_FILE, json.dumps(spec).encode(), rehash=True)
     assert reason in head_problem(directory)
+
+
+@pytest.mark.parametrize("term", ["no-such-token", "the the the", "[CLS] no-such-token"])
+def test_a_vocabulary_term_that_is_not_the_tokenizers_is_refused(tmp_path: Path, term: str) -> None:
+    directory = fresh_artifacts(tmp_path / "artifacts")
+    spec = json.loads((directory / HEAD_SPEC_FILE).read_bytes())
+    spec["vocabulary"][0] = term
+    replace_file(directory, HEAD_SPEC_FILE, json.dumps(spec).encode(), rehash=True)
+    assert f"{term!r} is not one or two tokenizer tokens" in head_problem(directory)
 
 
 def test_a_manifest_without_file_hashes_serves_no_artifact_it_cannot_check(

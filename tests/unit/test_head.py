@@ -1,37 +1,48 @@
-"""The linear head at run time: scikit-learn's analyzers without scikit-learn, and no sklearn,
-scipy or joblib in a process that builds a classifier and scores."""
+"""The linear head at run time: rows scored apart however they are batched, every token counted,
+and no sklearn, scipy or joblib in a process that builds a classifier and scores."""
 
 import subprocess
 import sys
-from collections import Counter
 
+import numpy as np
+import pytest
 from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from jeffrey_affect._fit import _vectorizer
-from jeffrey_affect._head import ANALYZERS, char_wb_ngrams, word_ngrams
-from tests.helpers import REPO, TRICKY_TEXTS
-
-
-@settings(max_examples=400, deadline=None)
-@given(text=TRICKY_TEXTS)
-@example("")
-@example("   ")
-@example("a b  c\t\td")
-@example("İstanbul ÇA VA? ǅemal")
-def test_word_ngrams_equal_sklearns_analyzer(text: str) -> None:
-    assert word_ngrams(text) == _vectorizer(ANALYZERS["words"]).build_analyzer()(text)
+from jeffrey_affect._artifacts import ArtifactSource, bundled_artifacts_dir, load_artifacts
+from jeffrey_affect._config import DEFAULT_ENCODER
+from jeffrey_affect._head import LinearHead, tokenize
+from tests.helpers import REPO, TRICKY_TEXTS, FakeEncoder
 
 
-@settings(max_examples=400, deadline=None)
-@given(text=TRICKY_TEXTS)
-@example("")
-@example("   ")
-@example("a ab abc abcd abcde abcdef")
-@example("x\u2028y\x85z\xa0w")
-def test_char_wb_ngrams_equal_sklearns_analyzer(text: str) -> None:
-    """The same n-grams as often each: their order is free, the counts are what the head reads."""
-    expected = _vectorizer(ANALYZERS["chars"]).build_analyzer()(text)
-    assert Counter(char_wb_ngrams(text)) == Counter(expected)
+@pytest.fixture(scope="module")
+def head() -> LinearHead:
+    """The committed head: it loads without a model."""
+    source = ArtifactSource.read(bundled_artifacts_dir(), DEFAULT_ENCODER)
+    artifacts = load_artifacts(source, FakeEncoder())
+    assert artifacts.head is not None, artifacts.head_problem
+    return artifacts.head
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(TRICKY_TEXTS | st.sampled_from(["", "ugh", "so so happy"]), max_size=6))
+@example(["", ""])
+@example(["so", "happy", "so happy"])
+def test_a_batch_scores_each_text_as_it_scores_it_alone(head: LinearHead, texts: list[str]) -> None:
+    """No token pair spans two texts, and a text without known n-grams scores the intercept."""
+    embeddings = np.random.default_rng(len(texts)).normal(size=(len(texts), head.dimension))
+    batch = head.logits(texts, embeddings)
+    assert batch.shape == (len(texts), 8)
+    for i, text in enumerate(texts):
+        alone = head.logits([text], embeddings[i : i + 1])[0]
+        np.testing.assert_allclose(batch[i], alone, rtol=1e-12, atol=1e-12)
+
+
+def test_a_long_turn_is_tokenized_whole(head: LinearHead) -> None:
+    """The encoder cuts its input at its token limit; the head's n-grams read every token."""
+    assert len(tokenize(head.tokenizer, ["word " * 1000])[0]) == 1000
+    thanks, hate = head.logits(["ugh " * 600 + "thanks", "ugh " * 600 + "hate"], np.zeros((2, 384)))
+    assert not np.allclose(thanks, hate)
 
 
 RUNTIME_IMPORTS = """

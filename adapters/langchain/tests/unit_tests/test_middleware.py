@@ -23,7 +23,7 @@ from jeffrey_affect import (
 )
 from tests.helpers import ScriptedModel, system_prompts
 
-ANGRY = "This is the third time my order broke, I am furious!"
+ANGRY = "the third time my order broke and I am furious with you people"
 HAPPY = "It works now, thank you so much!"
 SYSTEM = "You are a support agent."
 KEPT = {"emotion", "confidence", "scores", "route", "low_confidence"}
