@@ -224,7 +224,7 @@ def _head(directory: Path, manifest: Manifest) -> LinearHead:
     try:
         tokenizer = load_tokenizer(serialized.decode())
     except Exception as exc:  # the tokenizers library's errors for a file it cannot parse
-        raise ArtifactError(f"{HEAD_TOKENIZER_FILE} unreadable: {type(exc).__name__}") from None
+        raise ArtifactError(f"{HEAD_TOKENIZER_FILE} unreadable: {exc}") from None
     try:
         return LinearHead(arrays, spec, tokenizer)
     except Exception as exc:  # shapes, dtypes, vocabularies

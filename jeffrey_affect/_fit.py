@@ -13,7 +13,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from tokenizers import Tokenizer
 
-from jeffrey_affect._head import NGRAMS, HeadSpec, LinearHead, token_ngrams, tokenize
+from jeffrey_affect._head import HEAD_FORMAT, NGRAMS, HeadSpec, LinearHead, token_ngrams, tokenize
 from jeffrey_affect._lexicon import lexicon_features
 from jeffrey_affect._prototypes import Prototypes
 
@@ -101,7 +101,7 @@ class HeadFit:
         dimension = self.dimension_
         ngrams_end = dimension + len(self.ngrams_.vocabulary_)
         spec = HeadSpec(
-            format=2,
+            format=HEAD_FORMAT,
             dimension=dimension,
             temperature=self.temperature_,
             ngrams=NGRAMS,

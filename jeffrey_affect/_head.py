@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from itertools import pairwise
 from math import log, sqrt
-from typing import Any, Literal, cast
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -21,7 +21,7 @@ from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._lexicon import lexicon_features
 
 NGRAMS: dict[str, Any] = {
-    "units": "tokenizer tokens",
+    "units": "tokenizer tokens, an unknown chunk as itself",
     "ngram_range": [1, 2],
     "sublinear_tf": True,
     "use_idf": True,
@@ -29,8 +29,9 @@ NGRAMS: dict[str, Any] = {
 }
 """The TF-IDF settings that training fits with and this module implements: the encoder
 tokenizer's subword tokens and their adjacent pairs. The tokenizer splits and normalises in Rust,
-where a regex word and character n-gram analysis costs a Python step per n-gram; a head file that
-asks for other settings is refused."""
+where a regex word and character n-gram analysis costs a Python step per n-gram. A chunk the
+tokenizer cannot read (an emoji, to MiniLM's) stands for itself rather than as its unknown token,
+so that "😡" and "🙂" stay apart. A head file that asks for other settings is refused."""
 
 
 def load_tokenizer(serialized: str) -> Tokenizer:
@@ -52,8 +53,22 @@ def tokenize(tokenizer: Tokenizer, texts: Sequence[str]) -> list[list[str]]:
     chunked = [CHUNKS.findall(text) for text in texts]
     distinct = sorted({chunk for chunks in chunked for chunk in chunks})
     encodings = tokenizer.encode_batch(distinct, add_special_tokens=False)
-    tokens = dict(zip(distinct, (e.tokens for e in encodings), strict=True))
+    unknown = unknown_token(tokenizer)
+    tokens = {
+        c: chunk_tokens(c, e.tokens, unknown) for c, e in zip(distinct, encodings, strict=True)
+    }
     return [[token for chunk in chunks for token in tokens[chunk]] for chunks in chunked]
+
+
+def unknown_token(tokenizer: Tokenizer) -> str | None:
+    """What the tokenizer's model gives for what it cannot read; None if it reads everything."""
+    unknown: str | None = getattr(tokenizer.model, "unk_token", None)
+    return unknown
+
+
+def chunk_tokens(chunk: str, tokens: list[str], unknown: str | None) -> tuple[str, ...]:
+    """A chunk's tokens, or the chunk itself where the tokenizer read it as unknown."""
+    return (chunk,) if unknown is not None and tokens == [unknown] else tuple(tokens)
 
 
 def token_ngrams(tokens: list[str]) -> list[str]:
@@ -64,9 +79,15 @@ def token_ngrams(tokens: list[str]) -> list[str]:
 
 CHUNK_CACHE_SIZE = 2**14
 CACHED_CHUNK_CHARS = 24
-"""A head keeps the token ids of up to CHUNK_CACHE_SIZE chunks of at most CACHED_CHUNK_CHARS
-characters: under 10 MB however hostile the traffic. A call into the tokenizer costs more than the
+"""A head keeps the tokens of up to CHUNK_CACHE_SIZE chunks of at most CACHED_CHUNK_CHARS
+characters: at most 30 MB however hostile the traffic (28 MiB measured for CJK chunks of 24
+characters, a token each), a few MB for chat. A call into the tokenizer costs more than the
 rest of the head; longer chunks (hashes, pasted logs) are rare in chat and tokenized each time."""
+
+
+HEAD_FORMAT = 2
+"""The ``linear_head.json`` layout this version reads and writes."""
+_RETRAIN = "retrain the artifacts with `jeffrey-affect train` or install the version that made them"
 
 
 class HeadSpec(BaseModel):
@@ -74,22 +95,41 @@ class HeadSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    format: Literal[2]
+    format: int
     dimension: int = Field(gt=0)
     temperature: float = Field(gt=0, allow_inf_nan=False)
     ngrams: dict[str, Any]
     vocabulary: list[str]
     """The n-grams in feature order: a term's index is its row in ``ngram_weights``."""
 
+    @field_validator("format")
+    @classmethod
+    def _readable(cls, value: int) -> int:
+        if value != HEAD_FORMAT:
+            raise ValueError(
+                f"format {value} is not {HEAD_FORMAT}, which this version reads: {_RETRAIN}"
+            )
+        return value
+
     @field_validator("ngrams")
     @classmethod
     def _implemented(cls, ngrams: dict[str, Any]) -> dict[str, Any]:
         if ngrams != NGRAMS:
             raise ValueError(
-                "these n-gram settings are not the ones this version implements: retrain the "
-                "artifacts with `jeffrey-affect train` or install the version that made them"
+                f"these n-gram settings are not the ones this version implements: {_RETRAIN}"
             )
         return ngrams
+
+    @field_validator("vocabulary")
+    @classmethod
+    def _terms(cls, vocabulary: list[str]) -> list[str]:
+        for term in vocabulary:
+            first, pair, second = term.partition(" ")
+            if not first or " " in second or (pair and not second):
+                raise ValueError(f"term {term[:40]!r} is not one token or two")
+        if len(set(vocabulary)) != len(vocabulary):
+            raise ValueError("a term is listed twice")
+        return vocabulary
 
 
 class LinearHead:
@@ -125,36 +165,31 @@ class LinearHead:
                 raise ValueError(f"{name} has shape {self.arrays[name].shape}, expected {shape}")
             if not np.isfinite(self.arrays[name]).all():
                 raise ValueError(f"{name} holds non-finite values")
-        if len(set(spec.vocabulary)) != len(spec.vocabulary):
-            raise ValueError("the vocabulary lists a term twice")
-        self._unigrams: dict[int, int] = {}
-        self._pairs: dict[tuple[int, int], int] = {}
-        token_ids = tokenizer.get_vocab(with_added_tokens=True)
+        self._unigrams: dict[str, int] = {}
+        self._pairs: dict[tuple[str, str], int] = {}
         for feature, term in enumerate(spec.vocabulary):
             first, pair, second = term.partition(" ")
-            ids = (token_ids.get(first), token_ids.get(second)) if pair else (token_ids.get(first),)
-            if None in ids:
-                raise ValueError(f"vocabulary term {term!r} is not one or two tokenizer tokens")
             if pair:
-                self._pairs[cast(tuple[int, int], ids)] = feature
+                self._pairs[first, second] = feature
             else:
-                self._unigrams[cast(int, ids[0])] = feature
+                self._unigrams[first] = feature
         self._idf: list[float] = self.arrays["ngram_idf"].tolist()
+        unknown = unknown_token(tokenizer)
 
-        def chunk_ids(chunk: str) -> list[int]:
-            ids: list[int] = tokenizer.encode(chunk, add_special_tokens=False).ids
-            return ids
+        def read(chunk: str) -> tuple[str, ...]:
+            tokens = tokenizer.encode(chunk, add_special_tokens=False).tokens
+            return chunk_tokens(chunk, tokens, unknown)
 
-        cached = lru_cache(maxsize=CHUNK_CACHE_SIZE)(chunk_ids)
+        cached = lru_cache(maxsize=CHUNK_CACHE_SIZE)(read)
 
-        def text_ids(text: str) -> list[int]:
+        def text_tokens(text: str) -> list[str]:
             return [
-                i
+                token
                 for chunk in CHUNKS.findall(text)
-                for i in (cached(chunk) if len(chunk) <= CACHED_CHUNK_CHARS else chunk_ids(chunk))
+                for token in (cached(chunk) if len(chunk) <= CACHED_CHUNK_CHARS else read(chunk))
             ]
 
-        self._token_ids = text_ids
+        self._tokens = text_tokens
 
     @property
     def dimension(self) -> int:
@@ -177,13 +212,13 @@ class LinearHead:
 
     def _ngram_scores(self, texts: Sequence[str]) -> np.ndarray:
         """The n-gram block's share of each text's logits, as scikit-learn's TF-IDF times the
-        weights would give it: Python gathers a turn's few n-grams by token id, numpy does the
-        arithmetic in three calls."""
+        weights would give it: Python gathers a turn's few n-grams, numpy does the arithmetic in
+        three calls."""
         scores = np.zeros((len(texts), len(EMOTIONS)))
         for row, text in enumerate(texts):
-            ids = self._token_ids(text)
-            counts = Counter(f for f in map(self._unigrams.get, ids) if f is not None)
-            counts.update(f for f in map(self._pairs.get, pairwise(ids)) if f is not None)
+            tokens = self._tokens(text)
+            counts = Counter(f for f in map(self._unigrams.get, tokens) if f is not None)
+            counts.update(f for f in map(self._pairs.get, pairwise(tokens)) if f is not None)
             if not counts:
                 continue
             idf = self._idf

@@ -94,8 +94,8 @@ def train(
     cache_dir: Path = Path(".cache/embeddings"),
     hyperparameters: dict[str, Any] = HYPERPARAMETERS,
 ) -> Manifest:
-    """Train and write the encoder adapter, ``linear_head.npz`` and ``.json``, ``prototypes.npz``
-    and ``manifest.json``.
+    """Train and write the encoder adapter, ``linear_head.npz``, ``.json`` and ``_tokenizer.json``,
+    ``prototypes.npz`` and ``manifest.json``.
 
     The calibration (temperature, per-class biases) is fitted on GoEmotions dev, so that
     ``class_prior="train"`` means GoEmotions' own prior and ``"uniform"`` moves away from it.

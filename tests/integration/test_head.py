@@ -64,3 +64,15 @@ def test_runtime_head_equals_sklearns_decision_function(
         fit.model_.decision_function(fit.features(texts, embeddings)) / fit.temperature_ + fit.bias_
     )
     np.testing.assert_allclose(head.logits(texts, embeddings), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_runtime_head_equals_sklearns_on_words_too_long_to_cache(
+    fitted: tuple[HeadFit, LinearHead, list[str]],
+) -> None:
+    fit, head, known = fitted
+    texts = [f"{known[0]} {'thankyou' * 5} so {'sorry' * 6}!", "ugh" * 40, "😡" * 30]
+    embeddings = np.random.default_rng(1).normal(size=(len(texts), 16))
+    expected = (
+        fit.model_.decision_function(fit.features(texts, embeddings)) / fit.temperature_ + fit.bias_
+    )
+    np.testing.assert_allclose(head.logits(texts, embeddings), expected, rtol=1e-10, atol=1e-12)

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from jeffrey_affect._artifacts import ArtifactSource, bundled_artifacts_dir, load_artifacts
 from jeffrey_affect._config import DEFAULT_ENCODER
-from jeffrey_affect._head import LinearHead, tokenize
+from jeffrey_affect._encoder import local_model_dir
+from jeffrey_affect._head import LinearHead, load_tokenizer, tokenize
 from tests.helpers import REPO, TRICKY_TEXTS, FakeEncoder
 
 
@@ -29,7 +30,7 @@ def head() -> LinearHead:
 @example(["", ""])
 @example(["so", "happy", "so happy"])
 def test_a_batch_scores_each_text_as_it_scores_it_alone(head: LinearHead, texts: list[str]) -> None:
-    """No token pair spans two texts, and a text without known n-grams scores the intercept."""
+    """No token pair spans two texts."""
     embeddings = np.random.default_rng(len(texts)).normal(size=(len(texts), head.dimension))
     batch = head.logits(texts, embeddings)
     assert batch.shape == (len(texts), 8)
@@ -38,11 +39,19 @@ def test_a_batch_scores_each_text_as_it_scores_it_alone(head: LinearHead, texts:
         np.testing.assert_allclose(batch[i], alone, rtol=1e-12, atol=1e-12)
 
 
-def test_a_long_turn_is_tokenized_whole(head: LinearHead) -> None:
-    """The encoder cuts its input at its token limit; the head's n-grams read every token."""
-    assert len(tokenize(head.tokenizer, ["word " * 1000])[0]) == 1000
-    thanks, hate = head.logits(["ugh " * 600 + "thanks", "ugh " * 600 + "hate"], np.zeros((2, 384)))
-    assert not np.allclose(thanks, hate)
+def test_an_emoji_the_tokenizer_cannot_read_stands_for_itself(head: LinearHead) -> None:
+    """MiniLM's tokenizer reads every emoji as [UNK]; the head keeps them apart."""
+    assert tokenize(head.tokenizer, ["so done 😡😡", "🙂"]) == [["so", "done", "😡", "😡"], ["🙂"]]
+    assert {"😡", "🙂", "😭"} <= set(head.spec.vocabulary)
+    angry, smiling = head.logits(["😡", "🙂"], np.zeros((2, head.dimension)))
+    assert not np.allclose(angry, smiling)
+
+
+def test_the_head_tokenizer_cuts_and_pads_nothing() -> None:
+    """The model's own tokenizer.json pads and cuts at 128 tokens: a head fitted through it would
+    learn [PAD] n-grams and miss the end of a long turn."""
+    tokenizer = load_tokenizer((local_model_dir(DEFAULT_ENCODER) / "tokenizer.json").read_text())
+    assert tokenize(tokenizer, ["hi there", "中" * 300]) == [["hi", "there"], ["中"] * 300]
 
 
 RUNTIME_IMPORTS = """
