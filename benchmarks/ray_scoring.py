@@ -77,6 +77,8 @@ def main() -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import ray
 
+    from jeffrey_affect import AffectConfig
+
     texts = text_pool(args.data, args.texts)
     load_before = os.getloadavg()[0]
     # One logical CPU per worker and one for the tasks that cut the input into slices: Ray
@@ -108,8 +110,8 @@ def main() -> int:
             f" {version('ray')}, on this machine: {os.cpu_count()} cores, shared with other work"
             f" (1-minute load average {load_before:.2f} before, {load_after:.2f} after).",
             "",
-            f"- {len(texts)} distinct GoEmotions turns, {args.rounds} rounds; the default int8"
-            " encoder, cache off, no prediction log (as `score` runs).",
+            f"- {len(texts)} distinct GoEmotions turns, {args.rounds} rounds; the default encoder"
+            f" ({AffectConfig().encoder_backend}), cache off, no prediction log (as `score` runs).",
             "- In process: `classify_batch` over the same 256-row slices, model loaded and warm.",
             "- Ray: a local cluster told of 3 CPUs (one per worker, one for slicing the input);"
             " the whole job, workers' start-up and model load included.",

@@ -10,10 +10,10 @@ conversation state and a reply tone. Everything else is private: one turn's path
    left empty is answered neutral (regex route, "empty text") without the encoder;
 3. ``_classifier``: the LRU cache, keyed on the normalised text, answers turns seen before;
 4. ``_encoder`` / ``_onnx``: the misses are encoded, 64 at a time under one lock, by the encoder
-   ``load_encoder`` built at start-up: MiniLM exported once to ONNX Runtime (int8 by default) or
-   run by torch, with the LoRA adapter that ``_artifacts.ArtifactSource`` verified against the
-   manifest merged in. An encoder that raises, or returns the wrong shape or non-finite values,
-   sends its turns to step 7;
+   ``load_encoder`` built at start-up: MiniLM exported once to ONNX Runtime (fp32 by default, or
+   int8) or run by torch, with the LoRA adapter that ``_artifacts.ArtifactSource`` verified
+   against the manifest merged in. An encoder that raises, or returns the wrong shape or
+   non-finite values, sends its turns to step 7;
 5. ``_head``: the linear head scores the embedding, TF-IDF n-grams and the lexicon's cues
    (``_lexicon``); ``_artifacts.load_artifacts`` loaded it after checking each file's sha256
    and the encoder it was trained for. The logits move from the training prior to the configured

@@ -63,7 +63,7 @@ class AffectConfig(BaseSettings):
 
     encoder_model: str = DEFAULT_ENCODER
     encoder_prefix: str | None = None
-    encoder_backend: Backend = "onnx-int8"
+    encoder_backend: Backend = "onnx"
     encoder_threads: int | None = Field(default=None, ge=1)
     cache_size: int = Field(default=4096, ge=0)
     artifacts_dir: Path | None = None

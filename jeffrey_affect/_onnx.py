@@ -191,7 +191,7 @@ class OnnxEncoder:
         model: str = DEFAULT_ENCODER,
         prefix: str | None = None,
         *,
-        backend: OnnxBackend = "onnx-int8",
+        backend: OnnxBackend = "onnx",
         adapter: Adapter | None = None,
         threads: int | None = None,
     ) -> None:

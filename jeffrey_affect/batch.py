@@ -4,7 +4,7 @@ this process.
 Both engines classify the same consecutive slices of ``BATCH_ROWS`` rows, each with one
 ``classify_batch`` call on a classifier whose cache is off, so a row's result depends only on its
 slice, not on which worker saw which texts before: the two engines write identical figures. The
-default int8 encoder scores a turn slightly differently beside other turns (``ENCODE_CHUNK`` in
+int8 encoder scores a turn slightly differently beside other turns (``ENCODE_CHUNK`` in
 ``_classifier``); aligning the slices is what makes the engines agree to the bit.
 
 Needs pyarrow (the ``parquet`` extra), and Ray for ``score_dataset`` (the ``ray`` extra).

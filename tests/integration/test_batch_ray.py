@@ -2,7 +2,7 @@
 when a worker dies mid-job, and the ``score`` command's two engines write the same rows.
 
 "Identical" is exact: equal floats, not close ones. Both sides classify the same slices of
-``BATCH_ROWS`` rows with the cache off, which is what ``score_dataset`` promises; the default int8
+``BATCH_ROWS`` rows with the cache off, which is what ``score_dataset`` promises; the int8
 encoder would move a turn's scores slightly in another slice.
 """
 

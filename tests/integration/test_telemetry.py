@@ -52,7 +52,7 @@ class NaNEncoder(FlakyEncoder):
 
 @pytest.fixture(scope="module")
 def real_encoder() -> Encoder:
-    """The default encoder (ONNX int8, the artifacts' adapter merged), as a user gets it."""
+    """The default encoder (ONNX fp32, the artifacts' adapter merged), as a user gets it."""
     return AffectClassifier(AffectConfig(log_enabled=False, telemetry="off")).encoder
 
 
