@@ -215,13 +215,13 @@ class LinearHead:
         weights would give it: Python gathers a turn's few n-grams, numpy does the arithmetic in
         three calls."""
         scores = np.zeros((len(texts), len(EMOTIONS)))
+        idf = self._idf
         for row, text in enumerate(texts):
             tokens = self._tokens(text)
             counts = Counter(f for f in map(self._unigrams.get, tokens) if f is not None)
             counts.update(f for f in map(self._pairs.get, pairwise(tokens)) if f is not None)
             if not counts:
                 continue
-            idf = self._idf
             values = [(1.0 + log(n)) * idf[f] for f, n in counts.items()]
             norm = sqrt(sum(v * v for v in values))
             weights = self.arrays["ngram_weights"][np.fromiter(counts, np.intp, len(counts))]
