@@ -293,10 +293,13 @@ class AffectClassifier:
 
     def _score(self, texts: list[str]) -> dict[str, _Outcome]:
         """Encodes in chunks, taking the encoder lock for one chunk at a time, so that one
-        caller's big batch cannot starve the others' single turns."""
+        caller's big batch cannot starve the others' single turns. Chunks are cut from the texts
+        in order of length, as the encoders sort a batch, so that a chunk pads no more than one
+        big call would."""
+        ordered = sorted(texts, key=len, reverse=True)
         out: dict[str, _Outcome] = {}
-        for start in range(0, len(texts), ENCODE_CHUNK):
-            out.update(self._score_chunk(texts[start : start + ENCODE_CHUNK]))
+        for start in range(0, len(ordered), ENCODE_CHUNK):
+            out.update(self._score_chunk(ordered[start : start + ENCODE_CHUNK]))
         return out
 
     def _score_chunk(self, texts: list[str]) -> dict[str, _Outcome]:
@@ -348,8 +351,8 @@ class AffectClassifier:
         if scores.shape != (len(texts), len(EMOTIONS)) or not np.isfinite(scores).all():
             raise ValueError(f"{route} produced unusable scores of shape {scores.shape}")
         return {
-            t: _Outcome(tuple(map(float, row)), route, reason)
-            for t, row in zip(texts, scores, strict=True)
+            t: _Outcome(tuple(row), route, reason)
+            for t, row in zip(texts, scores.tolist(), strict=True)
         }
 
     def _probabilities(self, logits: np.ndarray) -> np.ndarray:

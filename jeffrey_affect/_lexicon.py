@@ -432,9 +432,8 @@ def lexicon_scores(text: str) -> dict[Emotion, float]:
 def lexicon_features(texts: Sequence[str]) -> np.ndarray:
     """The eight scores per text in ``EMOTIONS`` order: the regex route's answer, and features the
     head weighs as chat cues it has learnt."""
-    rows = [lexicon_scores(t) for t in texts]
-    scores = np.asarray([[row[e] for e in EMOTIONS] for row in rows], dtype=np.float64)
-    return scores.reshape(len(rows), len(EMOTIONS))
+    rows = [list(lexicon_scores(t).values()) for t in texts]  # lexicon_scores keeps that order
+    return np.array(rows, dtype=np.float64).reshape(len(rows), len(EMOTIONS))
 
 
 def _normalise(text: str) -> str:

@@ -62,15 +62,17 @@ def test_batch_makes_one_encoder_call_for_distinct_misses(
     assert clf.classify_batch([]) == []
 
 
-def test_a_big_batch_is_encoded_a_chunk_at_a_time(
+def test_a_big_batch_is_encoded_a_chunk_at_a_time_longest_first(
     make_classifier: Make, encoder: FakeEncoder
 ) -> None:
+    """Chunks cut in input order would mix long and short turns, and pad each encoder batch."""
     counting = CountingEncoder(encoder)
     clf = make_classifier(encoder_override=counting, log_enabled=False)
-    texts = [f"turn number {i}" for i in range(2 * ENCODE_CHUNK + 5)]
+    texts = [f"turn {'very ' * (i % 7)}number {i}" for i in range(2 * ENCODE_CHUNK + 5)]
     results = clf.classify_batch(texts)
     assert [len(c) for c in counting.calls] == [ENCODE_CHUNK, ENCODE_CHUNK, 5]
-    assert [t for c in counting.calls for t in c] == texts
+    assert [t for c in counting.calls for t in c] == sorted(texts, key=len, reverse=True)
+    assert [r.emotion for r in results] == [clf.classify(t).emotion for t in texts]
     assert {r.route for r in results} == {"linear_head"}
 
 
