@@ -172,8 +172,8 @@ def batches(
 ) -> None:
     """Each round's texts go through the raw batched encode and ``classify_batch`` in blocks of
     BATCH_BLOCK, the two alternating block by block which goes first. This machine's speed drifts
-    over a call of several seconds: one call of 2,000 texts each gave one code ratios from 0.80
-    to 1.25. Short alternating calls share the drift."""
+    over a call of several seconds: with one call of 2,000 texts per side, rounds of the same code
+    gave ratios from 0.80 to 1.25. Short alternating calls share the drift."""
     for r, texts in enumerate(rounds):
         for backend in rotate(BACKENDS, r):
             clf, spent = clfs[backend], [0.0, 0.0]
