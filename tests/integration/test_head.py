@@ -60,10 +60,7 @@ def test_runtime_head_equals_sklearns_decision_function(
     fit, head, known = fitted
     texts = data.draw(st.lists(st.sampled_from(known) | TRICKY_TEXTS, min_size=1, max_size=4))
     embeddings = np.random.default_rng(len(texts)).normal(size=(len(texts), 16))
-    expected = (
-        fit.model_.decision_function(fit.features(texts, embeddings)) / fit.temperature_ + fit.bias_
-    )
-    np.testing.assert_allclose(head.logits(texts, embeddings), expected, rtol=1e-10, atol=1e-12)
+    assert_equals_sklearn(fit, head, texts, embeddings)
 
 
 def test_runtime_head_equals_sklearns_on_words_too_long_to_cache(
@@ -72,6 +69,13 @@ def test_runtime_head_equals_sklearns_on_words_too_long_to_cache(
     fit, head, known = fitted
     texts = [f"{known[0]} {'thankyou' * 5} so {'sorry' * 6}!", "ugh" * 40, "😡" * 30]
     embeddings = np.random.default_rng(1).normal(size=(len(texts), 16))
+    assert_equals_sklearn(fit, head, texts, embeddings)
+
+
+def assert_equals_sklearn(
+    fit: HeadFit, head: LinearHead, texts: list[str], embeddings: np.ndarray
+) -> None:
+    """The runtime head's logits are the fitted model's calibrated decision function."""
     expected = (
         fit.model_.decision_function(fit.features(texts, embeddings)) / fit.temperature_ + fit.bias_
     )
