@@ -215,7 +215,7 @@ class LinearHead:
         weights would give it: Python gathers a turn's few n-grams, numpy does the arithmetic in
         three calls."""
         scores = np.zeros((len(texts), len(EMOTIONS)))
-        idf = self._idf
+        idf, ngram_weights = self._idf, self.arrays["ngram_weights"]
         for row, text in enumerate(texts):
             tokens = self._tokens(text)
             counts = Counter(f for f in map(self._unigrams.get, tokens) if f is not None)
@@ -224,6 +224,6 @@ class LinearHead:
                 continue
             values = [(1.0 + log(n)) * idf[f] for f, n in counts.items()]
             norm = sqrt(sum(v * v for v in values))
-            weights = self.arrays["ngram_weights"][np.fromiter(counts, np.intp, len(counts))]
+            weights = ngram_weights[np.fromiter(counts, np.intp, len(counts))]
             scores[row] = np.asarray(values) @ weights / norm
         return scores
