@@ -395,8 +395,9 @@ _CUE_RE = re.compile(
     + ")"
     + _EDGE
 )
-_STRETCH_END_RE = re.compile(r"([^\W\d_])\1{2,}(?!\w)")
-_STRETCH_RE = re.compile(r"(.)\1{2,}", re.DOTALL)
+_STRETCH_RE = re.compile(r"([^\W\d_])\1{2,}(?!\w)|(.)\2{2,}", re.DOTALL)
+"""A run of three or more: of letters at a word's end (group 1), cut to one; else (group 2), to
+two. One pass: ``sub`` writes an unmatched group as nothing."""
 _CLAUSE_BREAK_RE = re.compile(r"[.!?;,:]|\bbut\b")
 _NEGATED_RE = re.compile(
     rf"\b(?:{_NOT}|no|without|hardly|barely|nothing|nobody)\b(?:\W+\w+){{0,2}}\W*$"
@@ -437,8 +438,7 @@ def lexicon_features(texts: Sequence[str]) -> np.ndarray:
 
 
 def _normalise(text: str) -> str:
-    text = _STRETCH_END_RE.sub(r"\1", text.lower().replace("\u2019", "'"))
-    return _STRETCH_RE.sub(r"\1\1", text)
+    return _STRETCH_RE.sub(r"\1\2\2", text.lower().replace("\u2019", "'"))
 
 
 def _cue_weights(text: str) -> dict[Emotion, float]:
