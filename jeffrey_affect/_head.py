@@ -9,8 +9,8 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from itertools import pairwise
-from math import log, sqrt
+from itertools import pairwise, repeat
+from math import hypot, log
 from typing import Any
 
 import numpy as np
@@ -84,6 +84,9 @@ characters: at most 30 MB however hostile the traffic (28 MiB measured for CJK c
 characters, a token each), a few MB for chat. A call into the tokenizer costs more than the
 rest of the head; longer chunks (hashes, pasted logs) are rare in chat and tokenized each time."""
 
+
+_OUTSIDE = -1
+"""What an n-gram outside the vocabulary looks up as: no feature has that index."""
 
 HEAD_FORMAT = 2
 """The ``linear_head.json`` layout this version reads and writes."""
@@ -218,12 +221,12 @@ class LinearHead:
         idf, ngram_weights = self._idf, self.arrays["ngram_weights"]
         for row, text in enumerate(texts):
             tokens = self._tokens(text)
-            counts = Counter(f for f in map(self._unigrams.get, tokens) if f is not None)
-            counts.update(f for f in map(self._pairs.get, pairwise(tokens)) if f is not None)
+            # map and Counter run in C; the n-grams outside the vocabulary count as _OUTSIDE
+            counts = Counter(map(self._unigrams.get, tokens, repeat(_OUTSIDE)))
+            counts.update(map(self._pairs.get, pairwise(tokens), repeat(_OUTSIDE)))
+            del counts[_OUTSIDE]
             if not counts:
                 continue
             values = [(1.0 + log(n)) * idf[f] for f, n in counts.items()]
-            norm = sqrt(sum(v * v for v in values))
-            weights = ngram_weights[np.fromiter(counts, np.intp, len(counts))]
-            scores[row] = np.asarray(values) @ weights / norm
+            scores[row] = np.dot(values, ngram_weights[list(counts)]) / hypot(*values)
         return scores
