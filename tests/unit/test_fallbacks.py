@@ -99,6 +99,38 @@ def test_batch_with_a_raising_encoder_still_answers_every_text(make_classifier: 
     check()
 
 
+def test_a_batch_with_some_non_finite_rows_sends_only_those_to_regex(
+    make_classifier: Make, encoder: FakeEncoder
+) -> None:
+    class PartlyNaNEncoder:
+        """The fake encoder's rows, but NaN for every text that holds a digit."""
+
+        name, dimension, prefix = encoder.name, encoder.dimension, encoder.prefix
+        adapter_sha256 = encoder.adapter_sha256
+
+        def encode(self, texts: list[str]) -> np.ndarray:
+            out = encoder.encode(texts)
+            out[[any(ch.isdigit() for ch in t) for t in texts]] = np.nan
+            return out
+
+    clf = make_classifier(encoder_override=PartlyNaNEncoder(), log_enabled=False, cache_size=0)
+    head = make_classifier(encoder_override=encoder, log_enabled=False, cache_size=0)
+
+    @FAST
+    @given(
+        texts=st.lists(st.sampled_from(["ok 1", "thanks!", "it broke 2 times", "ugh"]), max_size=6)
+    )
+    def check(texts: list[str]) -> None:
+        for text, r in zip(texts, clf.classify_batch(texts), strict=True):
+            if any(ch.isdigit() for ch in text):
+                expect(r, text, "regex", "non-finite embedding")
+            else:
+                assert r.route == "linear_head"
+                assert r.scores == pytest.approx(head.classify(text).scores, abs=1e-12)
+
+    check()
+
+
 def test_an_encoder_fault_is_not_cached(make_classifier: Make, encoder: FakeEncoder) -> None:
     class FlakyEncoder:
         name, dimension, calls = encoder.name, encoder.dimension, 0
