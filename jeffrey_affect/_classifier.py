@@ -19,7 +19,15 @@ from jeffrey_affect._encoder import Encoder, load_encoder
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._lexicon import lexicon_features
 from jeffrey_affect._log import PredictionLog
-from jeffrey_affect._result import AffectResult, Route
+from jeffrey_affect._result import (
+    EMPTY_TEXT,
+    ENCODER_FAILED,
+    ENCODER_SHAPE,
+    HEAD_FAILED,
+    NON_FINITE,
+    AffectResult,
+    Route,
+)
 from jeffrey_affect._telemetry import Operation, telemetry_for
 from jeffrey_affect._text import preprocess_light
 
@@ -309,14 +317,14 @@ class AffectClassifier:
                 embeddings = np.asarray(self._encoder.encode(texts), dtype=np.float32)
         except Exception as exc:  # any encoder fault must fall back, not escape
             # The exception's type only: its message may quote user text, and reasons are logged.
-            reason = f"encoder failed: {type(exc).__name__}"
+            reason = f"{ENCODER_FAILED}: {type(exc).__name__}"
             return {t: self._regex(t, reason) for t in texts}
         if embeddings.shape != (len(texts), self._encoder.dimension):
-            reason = f"encoder returned shape {embeddings.shape}"
+            reason = f"{ENCODER_SHAPE} {embeddings.shape}"
             return {t: self._regex(t, reason) for t in texts}
         finite = [bool(row.all()) for row in np.isfinite(embeddings)]
         pairs = list(zip(texts, finite, strict=True))
-        out = {t: self._regex(t, "non-finite embedding") for t, ok in pairs if not ok}
+        out = {t: self._regex(t, NON_FINITE) for t, ok in pairs if not ok}
         if any(finite):
             embedded = [t for t, ok in pairs if ok]
             out.update(self._score_embedded(embedded, embeddings[np.asarray(finite)]))
@@ -331,7 +339,7 @@ class AffectClassifier:
                     texts, head.logits(texts, embeddings), "linear_head", None
                 )
             except Exception as exc:
-                reason = f"linear head failed: {type(exc).__name__}"
+                reason = f"{HEAD_FAILED}: {type(exc).__name__}"
         if prototypes is not None:
             try:
                 return self._model_outcomes(
@@ -446,7 +454,7 @@ def _lexicon_tuple(text: str) -> tuple[float, ...]:
     return tuple(float(s) for s in lexicon_features([text])[0])
 
 
-_EMPTY = _Outcome(_lexicon_tuple(""), "regex", "empty text")
+_EMPTY = _Outcome(_lexicon_tuple(""), "regex", EMPTY_TEXT)
 
 
 def _prior_name(prior: object) -> str:

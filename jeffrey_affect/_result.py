@@ -8,6 +8,13 @@ from jeffrey_affect._labels import Emotion
 
 Route = Literal["linear_head", "prototypes", "regex"]
 
+# How each ``fallback_reason`` that the router writes begins: telemetry sorts reasons by them.
+EMPTY_TEXT = "empty text"
+ENCODER_FAILED = "encoder failed"
+ENCODER_SHAPE = "encoder returned shape"
+NON_FINITE = "non-finite embedding"
+HEAD_FAILED = "linear head failed"
+
 
 class AffectResult(BaseModel):
     """One user turn's emotion, with where it came from and how sure it is.

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Literal
 
 from jeffrey_affect._config import AffectConfig
 from jeffrey_affect._log import LineOutcome, traced_text
-from jeffrey_affect._result import AffectResult
+from jeffrey_affect._result import (
+    EMPTY_TEXT,
+    ENCODER_FAILED,
+    ENCODER_SHAPE,
+    HEAD_FAILED,
+    NON_FINITE,
+    AffectResult,
+)
 
 if TYPE_CHECKING:
     from opentelemetry.util.types import AttributeValue
@@ -59,13 +66,13 @@ FallbackClass = Literal["empty_text", "encoder_error", "encoder_output", "head_e
 def fallback_class(reason: str) -> FallbackClass:
     """Why the linear head did not serve, from a closed set: a reason's own words (an exception
     type, a file name) never become an attribute, so a metric's series stay few and known."""
-    if reason == "empty text":
+    if reason == EMPTY_TEXT:
         return "empty_text"
-    if reason.startswith("encoder failed"):
+    if reason.startswith(ENCODER_FAILED):
         return "encoder_error"
-    if reason.startswith(("encoder returned shape", "non-finite embedding")):
+    if reason.startswith((ENCODER_SHAPE, NON_FINITE)):
         return "encoder_output"
-    if reason.startswith("linear head failed"):
+    if reason.startswith(HEAD_FAILED):
         return "head_error"
     return "artifacts"  # every other reason is why an artifact did not load (_artifacts)
 
