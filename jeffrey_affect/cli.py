@@ -42,8 +42,8 @@ def _classifier(**overrides: object) -> AffectClassifier:
 
 def _cmd_classify(args: argparse.Namespace) -> int:
     """``--stdin`` is read in batches and each printed at once: any length, bounded memory."""
-    if not (args.stdin or args.texts):
-        print("give TEXT arguments or --stdin", file=sys.stderr)
+    if args.stdin == bool(args.texts):
+        print("give TEXT arguments or --stdin, not both", file=sys.stderr)
         return 2
     clf = _classifier()
     lines = (line.rstrip("\n") for line in sys.stdin) if args.stdin else iter(args.texts)
@@ -165,7 +165,15 @@ def _cmd_score(args: argparse.Namespace) -> int:
 def _prior(value: str) -> str | dict[str, float]:
     if value in get_args(NamedPrior):
         return value
-    weights: dict[str, float] = json.loads(value)
+    try:
+        weights: dict[str, float] = json.loads(value)
+    except ValueError:
+        weights = {}
+    if not isinstance(weights, dict) or not weights:
+        names = ", ".join(get_args(NamedPrior))
+        raise argparse.ArgumentTypeError(
+            f"not {names} or a JSON object of weights per emotion: {value!r}"
+        )
     return weights
 
 
@@ -260,10 +268,18 @@ def _shared_corpus(name: str) -> dict[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="jeffrey-affect", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="jeffrey-affect",
+        description="Read the emotion in chat turns; train, evaluate and monitor the model.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("classify", help="print one JSON result a line")
+    p = sub.add_parser(
+        "classify",
+        help="print one JSON result a line",
+        description="Print one JSON result a line. Each is also logged under the configured "
+        "log directory ($JEFFREY_AFFECT_LOG_DIR, default logs/predictions).",
+    )
     p.add_argument("texts", nargs="*", metavar="TEXT")
     p.add_argument("--stdin", action="store_true", help="read one text a line from stdin")
     p.set_defaults(run=_cmd_classify)
@@ -347,13 +363,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"jeffrey-affect {args.command}: {exc}", file=sys.stderr)
-        return 1
     except BrokenPipeError:
         # The reader went away (`... | head`): stop quietly, and keep the interpreter's own
         # final flush from raising again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except (OSError, ValueError) as exc:  # a missing file or model, a bad setting
+        print(f"jeffrey-affect {args.command}: {exc}", file=sys.stderr)
         return 1
 
 

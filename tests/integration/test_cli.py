@@ -63,3 +63,14 @@ def test_score_refuses_an_input_without_rows(
     source.write_text("text\n", encoding="utf-8")
     assert main(["score", "--input", str(source), "--output", str(tmp_path / "out.parquet")]) == 1
     assert "holds no rows to score" in capsys.readouterr().err
+
+
+def test_a_missing_encoder_is_one_line_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("JEFFREY_AFFECT_ENCODER_MODEL", str(tmp_path / "no-such-model"))
+    monkeypatch.setenv("JEFFREY_AFFECT_LOG_ENABLED", "false")
+    assert main(["classify", "hi"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("jeffrey-affect classify: cannot load encoder"), err
+    assert "Traceback" not in err and err.count("\n") == 1
