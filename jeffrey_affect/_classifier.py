@@ -62,7 +62,8 @@ class AffectClassifier:
             kept away from them: the regex route serves.
 
     Raises:
-        TypeError: ``encoder`` lacks ``dimension`` or ``encode``.
+        TypeError: ``config`` is not an AffectConfig, or ``encoder`` lacks ``dimension`` or
+            ``encode``.
         OSError: the configured encoder model is not on this machine (nothing is downloaded),
             or its ONNX export cannot be loaded.
         ValueError: the ONNX backends cannot run the configured model (a pooling other than
@@ -79,6 +80,11 @@ class AffectClassifier:
     def __init__(
         self, config: AffectConfig | None = None, *, encoder: Encoder | None = None
     ) -> None:
+        if config is not None and not isinstance(config, AffectConfig):
+            raise TypeError(
+                f"config must be an AffectConfig, got {type(config).__name__}: "
+                "pass AffectConfig(**settings)"
+            )
         self._config = config or AffectConfig()
         source = ArtifactSource.configured(self._config)
         if encoder is None:

@@ -184,6 +184,12 @@ def test_encoder_without_the_protocol_is_rejected() -> None:
         AffectClassifier(AffectConfig(log_enabled=False), encoder=object())  # type: ignore[arg-type]
 
 
+def test_settings_that_are_not_an_affect_config_are_rejected_naming_what_to_pass() -> None:
+    for bad in ({"log_enabled": False}, "logs", 0):
+        with pytest.raises(TypeError, match=r"AffectConfig\(\*\*settings\)"):
+            AffectClassifier(bad)  # type: ignore[arg-type]
+
+
 def test_results_are_json_serialisable(make_classifier: Make) -> None:
     r = make_classifier().classify("wow!")
     assert AffectResult.model_validate(json.loads(r.model_dump_json())) == r

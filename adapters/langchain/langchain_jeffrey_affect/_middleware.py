@@ -21,6 +21,7 @@ from jeffrey_affect import (
     is_escalating,
 )
 from jeffrey_affect._result import Route
+from langchain_jeffrey_affect._runnable import checked_classifier
 from langchain_jeffrey_affect._text import last_human, message_text
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,8 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
             ``is_escalating`` reads.
 
     Raises:
+        TypeError: ``classifier`` is not an AffectClassifier (an AffectConfig is not: wrap it
+            in one).
         ValueError: ``history_size`` is below 3, or a ``policy`` is given without
             ``adapt_tone``.
 
@@ -124,7 +127,7 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
             )
         if policy is not None and not adapt_tone:
             raise ValueError("a tone policy only applies with adapt_tone=True")
-        self.classifier = classifier or AffectClassifier()
+        self.classifier = checked_classifier(classifier) or AffectClassifier()
         self.adapt_tone = adapt_tone
         self.policy = policy or TonePolicy()
         self.history_size = history_size

@@ -9,6 +9,20 @@ from jeffrey_affect._log import traced_text
 from langchain_jeffrey_affect._text import AffectInput, affect_text
 
 
+def checked_classifier(classifier: object) -> AffectClassifier | None:
+    """``classifier`` as given, refused here rather than at the first turn if it is not one."""
+    if classifier is None or isinstance(classifier, AffectClassifier):
+        return classifier
+    hint = (
+        ": wrap settings in AffectClassifier(config)"
+        if isinstance(classifier, AffectConfig)
+        else ""
+    )
+    raise TypeError(
+        f"classifier must be an AffectClassifier, got {type(classifier).__name__}{hint}"
+    )
+
+
 class AffectRunnable(Runnable[AffectInput, AffectResult]):
     """Classifies the user's turn in a chain; see ``AffectInput`` for what counts as the turn.
 
@@ -26,6 +40,7 @@ class AffectRunnable(Runnable[AffectInput, AffectResult]):
             ``AffectClassifier()``.
 
     Raises:
+        TypeError: ``classifier`` is not an AffectClassifier (settings go in ``config``).
         ValueError: both ``classifier`` and ``config`` are given.
 
     Example:
@@ -47,7 +62,7 @@ class AffectRunnable(Runnable[AffectInput, AffectResult]):
     ) -> None:
         if classifier is not None and config is not None:
             raise ValueError("pass a classifier or a config, not both: the classifier has one")
-        self.classifier = classifier or AffectClassifier(config)
+        self.classifier = checked_classifier(classifier) or AffectClassifier(config)
 
     def invoke(
         self, input: AffectInput, config: RunnableConfig | None = None, **kwargs: Any

@@ -16,6 +16,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from jeffrey_affect import (
     EMOTIONS,
     AffectClassifier,
+    AffectConfig,
     AffectTracker,
     TonePolicy,
     is_escalating,
@@ -160,6 +161,11 @@ def test_a_history_too_short_to_escalate_is_refused(
     with pytest.raises(ValueError, match=rf"history_size \({size}\) must be at least"):
         AffectTracker(classifier, history_size=size)
     AffectMiddleware(classifier, history_size=3)
+
+
+def test_settings_in_the_classifier_slot_are_refused_at_construction() -> None:
+    with pytest.raises(TypeError, match=r"got AffectConfig: wrap settings in AffectClassifier"):
+        AffectMiddleware(AffectConfig(log_enabled=False))  # type: ignore[arg-type]
 
 
 def test_bad_settings_are_refused(classifier: AffectClassifier) -> None:
