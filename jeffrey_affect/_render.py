@@ -49,11 +49,17 @@ def _group_cells(g: GroupStats) -> list[str]:
     ]
 
 
+def _days_read(report: Report) -> str:
+    days = [f.day for f in report.files]
+    return f"{min(days)} .. {max(days)}" if days else "-"
+
+
 def _sections(report: Report) -> list[_Section]:
     damaged = [f for f in report.files if f.damaged]
     summary = [
         ["Log directory", report.log_dir],
-        ["Dates", range_text(report.since, report.until)],
+        ["Dates asked for", range_text(report.since, report.until)],
+        ["Dates read", _days_read(report)],
         ["Files read", str(len(report.files))],
         ["Damaged files", str(len(damaged))],
         ["Malformed lines skipped", str(report.malformed_lines)],

@@ -323,6 +323,15 @@ def test_truncated_gzip_keeps_what_was_read(tmp_path: Path) -> None:
     assert "Damaged files" in render(report, "text")
 
 
+def test_the_header_says_which_dates_were_asked_for_and_which_were_read(logs: Path) -> None:
+    everything = render(build_report(logs), "text")
+    assert "Dates asked for          first .. last" in everything
+    assert "Dates read               2026-11-25 .. 2026-11-27" in everything
+    later = render(build_report(logs, since=date(2026, 11, 26)), "text")
+    assert "Dates asked for          2026-11-26 .. last" in later
+    assert "Dates read               2026-11-26 .. 2026-11-27" in later
+
+
 def test_render_json_round_trips(logs: Path) -> None:
     report = build_report(logs)
     text = render(report, "json")
