@@ -148,6 +148,7 @@ class TonePolicy(BaseModel):
             The default policy with the overrides applied.
 
         Raises:
+            TypeError: ``overrides`` is not a mapping.
             ValueError: an unknown directive name, or a value that is not a mapping.
             pydantic.ValidationError: an unknown or mistyped field inside a directive.
 
@@ -157,6 +158,11 @@ class TonePolicy(BaseModel):
             >>> policy.joy.tone, policy.joy.style == TonePolicy().joy.style
             ('warm', True)
         """
+        if not isinstance(overrides, Mapping):
+            raise TypeError(
+                f"overrides must be a mapping of directive name to fields, got "
+                f"{type(overrides).__name__}"
+            )
         unknown = sorted(set(overrides) - set(cls.model_fields))
         if unknown:
             raise ValueError(

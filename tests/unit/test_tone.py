@@ -160,6 +160,12 @@ def test_bad_overrides_are_rejected_clearly(overrides: dict[str, Any], message: 
         TonePolicy.from_dict(overrides)
 
 
+@pytest.mark.parametrize("overrides", [None, [], "joy", [("joy", {"tone": "warm"})]])
+def test_overrides_that_are_not_a_mapping_are_a_type_error_naming_the_type(overrides: Any) -> None:
+    with pytest.raises(TypeError, match=f"must be a mapping .* got {type(overrides).__name__}"):
+        TonePolicy.from_dict(overrides)
+
+
 def test_bad_toml_key_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "tone.toml"
     path.write_text('[happy]\nstyle = "yay"\n', encoding="utf-8")
