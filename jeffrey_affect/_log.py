@@ -118,6 +118,7 @@ class PredictionLog:
         self.failures = 0
         self.dropped = 0
         self.sweep_failures = 0
+        self._failing = False  # the last line counted failed: warned once until one is written
         self._lock = threading.Lock()  # one call's lines at a time reach the file
         self._sweep_lock = threading.Lock()
         self._writer_lock = threading.Lock()  # guards _writer and _waiting
@@ -189,13 +190,23 @@ class PredictionLog:
         """Every line's fate is counted here, under one lock, and told to ``on_lines``."""
         if not lines:
             return
+        started_failing = False
         with self._count_lock:
             if outcome == "written":
                 self.written += lines
+                self._failing = False
             elif outcome == "failed":
                 self.failures += lines
+                started_failing, self._failing = not self._failing, True
             else:
                 self.dropped += lines
+        if started_failing:  # once per run of failures: a full disk must not flood the logs
+            logger.warning(
+                "prediction log lines are not being written under %s%s; each is counted in "
+                "stats()['log_write_failures']",
+                self.directory,
+                f": {self.refused}" if self.refused else "",
+            )
         if self.on_lines:
             self.on_lines(outcome, lines)
 
@@ -369,6 +380,8 @@ def _unsafe_directory(directory: Path) -> str | None:
         found = os.stat(directory)
     except OSError as exc:
         return None if isinstance(exc, FileNotFoundError) else f"log directory: {exc.strerror}"
+    if not stat.S_ISDIR(found.st_mode):
+        return f"log directory {directory} is not a directory"
     if found.st_uid != os.geteuid():
         return f"log directory {directory} belongs to another user"
     if found.st_mode & (stat.S_IWGRP | stat.S_IWOTH):

@@ -181,8 +181,12 @@ def broken(fault: str, directory: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
 
 
 @pytest.mark.parametrize("fault", ["removed", "not_a_directory", "read_only", "no_space"])
-def test_a_log_fault_mid_run_is_counted_and_logging_resumes(
-    make_classifier: Make, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str
+def test_a_log_fault_mid_run_is_counted_warned_once_and_logging_resumes(
+    make_classifier: Make,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    fault: str,
 ) -> None:
     if fault == "read_only" and not chmod_stops_writes(tmp_path):
         pytest.skip(
@@ -213,6 +217,8 @@ def test_a_log_fault_mid_run_is_counted_and_logging_resumes(
         worker.results
     )
     assert stats["log_write_failures"] >= 50
+    warned = [r for r in caplog.records if "not being written" in r.getMessage()]
+    assert len(warned) == 1, [r.getMessage() for r in warned]  # one fault, one warning
     lines = logged_lines(tmp_path)
     assert len(lines) == stats["logged"]
     assert all(set(json.loads(line)) == LOGGED_FIELDS for line in lines)

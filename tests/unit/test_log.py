@@ -244,6 +244,24 @@ def test_a_group_or_world_writable_directory_is_refused_and_counted(
     assert list(directory.iterdir()) == []
 
 
+def test_a_log_path_that_is_a_file_is_refused_with_one_warning(
+    make_classifier: Make, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "logs"
+    path.write_text("not a directory")
+    with make_classifier(log_dir=path) as clf:
+        clf.classify_batch(["where is my parcel?", "thanks!"])
+        clf.classify("my dog died")
+    stats = clf.stats()
+    assert stats["log_refused"] == f"log directory {path} is not a directory"
+    assert (stats["logged"], stats["log_write_failures"]) == (0, 3)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "jeffrey_affect._log"]
+    assert warnings == [
+        f"prediction log lines are not being written under {path}: log directory {path} is not "
+        "a directory; each is counted in stats()['log_write_failures']"
+    ]
+
+
 def test_the_sweep_skips_what_is_not_a_regular_file(tmp_path: Path) -> None:
     directory, target = tmp_path / "logs", tmp_path / "precious.txt"
     directory.mkdir(mode=0o700)
