@@ -114,6 +114,7 @@ def encoded(*texts: str) -> list[str]:
         ([("human", SCARED), ("ai", "Tell me more."), ("human", ANGRY)], ANGRY),
         ([{"role": "user", "content": ANGRY}, {"role": "assistant", "content": HAPPY}], ANGRY),
         ([HumanMessage(SCARED), ANGRY], ANGRY),
+        ({"role": "user", "content": ANGRY}, ANGRY),  # one message as a dict, as one message
     ],
 )
 def test_invoke_classifies_the_users_turn(
@@ -143,6 +144,7 @@ def test_invoke_classifies_the_users_turn(
         ([HumanMessage(ANGRY), 5], "item of int"),
         ([{"content": ANGRY}], "item of dict"),
         ([{"role": "robot", "content": ANGRY}], "item of dict"),
+        ({"role": "robot", "content": ANGRY}, "item of dict"),
         ([("human",)], "item of tuple"),
     ],
 )
