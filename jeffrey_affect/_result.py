@@ -23,7 +23,9 @@ class AffectResult(BaseModel):
     ``fallback_reason`` is None when the linear head served, else why it did not (it never
     quotes the user's text). ``low_confidence`` is ``confidence`` below the configured
     threshold; ``cache_hit`` says the embedding work was skipped; ``model_version`` and
-    ``class_prior`` name what made the scores. Frozen, and JSON-ready with ``model_dump_json()``.
+    ``class_prior`` name what made the scores. Its fields cannot be reassigned (treat ``scores`` as
+    read-only too: a tracker's history holds the same object), and it is JSON-ready with
+    ``model_dump_json()``.
 
     Example:
         >>> from jeffrey_affect import AffectClassifier, AffectConfig
