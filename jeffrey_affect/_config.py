@@ -78,6 +78,17 @@ class AffectConfig(BaseSettings):
     telemetry: Telemetry = "auto"
     telemetry_capture_content: bool = False
 
+    @field_validator("artifacts_dir")
+    @classmethod
+    def _artifacts_dir_exists(cls, directory: Path | None) -> Path | None:
+        # A missing file in it falls back, with a reason; a missing directory is a typo.
+        if directory is not None and not directory.is_dir():
+            raise ValueError(
+                f"{directory} is not a directory: give the one `jeffrey-affect train --out` "
+                "wrote, or leave artifacts_dir unset for the bundled artifacts"
+            )
+        return directory
+
     @field_validator("class_prior")
     @classmethod
     def _weights_cover_every_label(cls, prior: ClassPrior) -> ClassPrior:

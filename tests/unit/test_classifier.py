@@ -184,6 +184,22 @@ def test_encoder_without_the_protocol_is_rejected() -> None:
         AffectClassifier(AffectConfig(log_enabled=False), encoder=object())  # type: ignore[arg-type]
 
 
+def test_an_artifacts_dir_that_is_not_a_directory_is_a_config_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Not a classifier that quietly serves only the regex route (and exports a bare encoder).
+    a_file = tmp_path / "manifest.json"
+    a_file.write_text("{}")
+    for path in (tmp_path / "no-such-dir", a_file):
+        with pytest.raises(ValueError, match="is not a directory: give the one"):
+            AffectConfig(artifacts_dir=path)
+        monkeypatch.setenv("JEFFREY_AFFECT_ARTIFACTS_DIR", str(path))
+        with pytest.raises(ValueError, match="is not a directory"):
+            AffectConfig()
+        monkeypatch.delenv("JEFFREY_AFFECT_ARTIFACTS_DIR")
+    assert AffectConfig(artifacts_dir=tmp_path).artifacts_dir == tmp_path
+
+
 def test_settings_that_are_not_an_affect_config_are_rejected_naming_what_to_pass() -> None:
     for bad in ({"log_enabled": False}, "logs", 0):
         with pytest.raises(TypeError, match=r"AffectConfig\(\*\*settings\)"):

@@ -49,7 +49,7 @@ def test_logged_text_never_exceeds_log_text_chars(
         log_dir=directory,
         log_text_chars=chars,
         encoder_override=RaisingEncoder(),
-        artifacts_dir=tmp_path / "none",  # the encoder fails before any artifact could serve
+        artifacts_dir=tmp_path,  # none in it: the encoder fails before any artifact could serve
     )
     clf.classify(text)
     clf.close()
