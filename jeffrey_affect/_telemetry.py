@@ -9,16 +9,10 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Literal
 
+from jeffrey_affect import _result as reasons
 from jeffrey_affect._config import AffectConfig
 from jeffrey_affect._log import LineOutcome, traced_text
-from jeffrey_affect._result import (
-    EMPTY_TEXT,
-    ENCODER_FAILED,
-    ENCODER_SHAPE,
-    HEAD_FAILED,
-    NON_FINITE,
-    AffectResult,
-)
+from jeffrey_affect._result import AffectResult
 
 if TYPE_CHECKING:
     from opentelemetry.util.types import AttributeValue
@@ -66,13 +60,13 @@ FallbackClass = Literal["empty_text", "encoder_error", "encoder_output", "head_e
 def fallback_class(reason: str) -> FallbackClass:
     """Why the linear head did not serve, from a closed set: a reason's own words (an exception
     type, a file name) never become an attribute, so a metric's series stay few and known."""
-    if reason == EMPTY_TEXT:
+    if reason == reasons.EMPTY_TEXT:
         return "empty_text"
-    if reason.startswith(ENCODER_FAILED):
+    if reason.startswith(reasons.ENCODER_FAILED):
         return "encoder_error"
-    if reason.startswith((ENCODER_SHAPE, NON_FINITE)):
+    if reason.startswith((reasons.ENCODER_SHAPE, reasons.NON_FINITE)):
         return "encoder_output"
-    if reason.startswith(HEAD_FAILED):
+    if reason.startswith(reasons.HEAD_FAILED):
         return "head_error"
     return "artifacts"  # every other reason is why an artifact did not load (_artifacts)
 
