@@ -41,8 +41,9 @@ class AffectConfig(BaseSettings):
     table describes every field. Frozen: build another config to change one.
 
     Raises:
-        pydantic.ValidationError: a value out of range, an unknown backend, or ``class_prior``
-            weights that are not finite and positive for exactly the eight labels.
+        pydantic.ValidationError: a value out of range, an unknown backend, ``class_prior``
+            weights that are not finite and positive for exactly the eight labels, or an
+            ``artifacts_dir`` that is not a directory.
 
     Example:
         >>> from jeffrey_affect import AffectConfig

@@ -215,8 +215,8 @@ class LinearHead:
 
     def _ngram_scores(self, texts: Sequence[str]) -> np.ndarray:
         """The n-gram block's share of each text's logits, as scikit-learn's TF-IDF times the
-        weights would give it: Python gathers a turn's few n-grams, numpy does the arithmetic in
-        three calls."""
+        weights would give it: Python counts a turn's few n-grams, numpy does the arithmetic in
+        two calls."""
         scores = np.zeros((len(texts), len(EMOTIONS)))
         idf, ngram_weights = self._idf, self.arrays["ngram_weights"]
         for row, text in enumerate(texts):

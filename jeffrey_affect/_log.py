@@ -118,7 +118,8 @@ class PredictionLog:
         self.failures = 0
         self.dropped = 0
         self.sweep_failures = 0
-        self._failing = False  # the last line counted failed: warned once until one is written
+        self._failing = False  # the disk refused the last line: warned once until one is written
+        self._redactor_warned = False
         self._lock = threading.Lock()  # one call's lines at a time reach the file
         self._sweep_lock = threading.Lock()
         self._writer_lock = threading.Lock()  # guards _writer and _waiting
@@ -172,7 +173,7 @@ class PredictionLog:
         lines = len(call[1])
         with self._writer_lock:
             if self.refused:
-                self._count("failed", lines)
+                self._unwritten(lines)
                 return
             try:
                 if self._writer is None:
@@ -190,25 +191,32 @@ class PredictionLog:
         """Every line's fate is counted here, under one lock, and told to ``on_lines``."""
         if not lines:
             return
-        started_failing = False
         with self._count_lock:
             if outcome == "written":
                 self.written += lines
                 self._failing = False
             elif outcome == "failed":
                 self.failures += lines
-                started_failing, self._failing = not self._failing, True
             else:
                 self.dropped += lines
-        if started_failing:  # once per run of failures: a full disk must not flood the logs
+        if self.on_lines:
+            self.on_lines(outcome, lines)
+
+    def _unwritten(self, lines: int) -> None:
+        """Lines the directory or the disk refused: counted as failed, and warned of once per
+        run of them, so that a full disk does not flood the application's logs."""
+        if not lines:
+            return
+        with self._count_lock:
+            started, self._failing = not self._failing, True
+        if started:
             logger.warning(
                 "prediction log lines are not being written under %s%s; each is counted in "
                 "stats()['log_write_failures']",
                 self.directory,
                 f": {self.refused}" if self.refused else "",
             )
-        if self.on_lines:
-            self.on_lines(outcome, lines)
+        self._count("failed", lines)
 
     def close(self) -> None:
         """Write every queued line, then stop the writer thread; idempotent."""
@@ -239,12 +247,19 @@ class PredictionLog:
             for result, text in entries:
                 try:
                     lines.append(self.line(result, text, now).encode("utf-8"))
-                except Exception:  # a redactor that raises loses its own line only
+                except Exception as exc:  # a redactor that raises loses its own line only
+                    if not self._redactor_warned:  # the type only: the message may quote text
+                        self._redactor_warned = True
+                        logger.warning(
+                            "the log's redactor raised %s: each line it fails on is not "
+                            "logged, and counted in stats()['log_write_failures']",
+                            type(exc).__name__,
+                        )
                     self._count("failed")
             try:
                 self._append(now, lines)
             except Exception:  # the writer must live on: close() waits for it
-                self._count("failed", len(lines))
+                self._unwritten(len(lines))
 
     def _append(self, now: datetime, lines: list[bytes]) -> None:
         if not lines:
@@ -270,7 +285,7 @@ class PredictionLog:
                 self._cut = None if data[written - 1] == ord("\n") else path
             whole = data.count(b"\n", 0, written) - (cut and written > 0)  # lines wholly out
             self._count("written", whole)
-            self._count("failed", len(lines) - whole)
+            self._unwritten(len(lines) - whole)
             new_day = now.date() > self._today
             if new_day:
                 self._today = now.date()

@@ -67,7 +67,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_train(args: argparse.Namespace) -> int:
     from jeffrey_affect._train import train
 
-    config = AffectConfig()
+    config = AffectConfig(artifacts_dir=None)  # the encoder settings; --out may not exist yet
     manifest = train(
         args.data,
         args.out,

@@ -262,6 +262,27 @@ def test_a_log_path_that_is_a_file_is_refused_with_one_warning(
     ]
 
 
+def test_a_redactor_that_raises_loses_its_lines_with_one_warning_that_names_it(
+    make_classifier: Make, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def picky(text: str) -> str:
+        if "parcel" in text:
+            raise LookupError(text)  # quotes the user: the warning must not
+        return text
+
+    turns = ["where is my parcel?", "thanks!"] * 3
+    with make_classifier(log_dir=tmp_path / "logs", redactor=picky) as clf:
+        for turn in turns:
+            clf.classify(turn)
+    stats = clf.stats()
+    assert (stats["logged"], stats["log_write_failures"]) == (3, 3)
+    messages = [r.getMessage() for r in caplog.records if r.name == "jeffrey_affect._log"]
+    assert messages == [
+        "the log's redactor raised LookupError: each line it fails on is not logged, and "
+        "counted in stats()['log_write_failures']"
+    ]  # once, naming no text, and not blaming the directory
+
+
 def test_the_sweep_skips_what_is_not_a_regular_file(tmp_path: Path) -> None:
     directory, target = tmp_path / "logs", tmp_path / "precious.txt"
     directory.mkdir(mode=0o700)

@@ -13,11 +13,15 @@ from langchain_core.messages import (
 AffectInput = str | BaseMessage | Sequence[MessageLikeRepresentation] | Mapping[str, Any]
 """A turn, a message (of any role: the caller picked it), a conversation (its last human turn
 counts), or a chain's dict state (its ``"messages"``, else its ``"input"``, read as one of the
-others). A conversation's items, and a message, may be anything a chat model takes as a message:
-messages, ``{"role": ..., "content": ...}`` dicts, ``(role, content)`` tuples or strings (human
-turns). A message's text blocks are joined by newlines; images and other blocks carry no text."""
+others). A conversation's items may be anything a chat model takes as a message: messages,
+``{"role": ..., "content": ...}`` dicts, ``(role, content)`` tuples or strings (human turns); a
+dict with ``"role"`` and ``"content"`` and neither of the state's keys is one message. A
+message's text blocks are joined by newlines; images and other blocks carry no text."""
 
-_EXPECTED = "a str, a message, a list of messages, or a dict with 'messages' or 'input'"
+_EXPECTED = (
+    "a str, a message (or a dict with 'role' and 'content'), a list of messages, or a dict with "
+    "'messages' or 'input'"
+)
 
 
 def message_text(message: BaseMessage) -> str:
@@ -43,11 +47,11 @@ def affect_text(value: object) -> str:
     if isinstance(value, BaseMessage):
         return message_text(value)
     if isinstance(value, Mapping):
-        if "role" in value:  # one message as a dict
-            return message_text(_messages([value])[0])
         for key in ("messages", "input"):
             if key in value:
                 return affect_text(value[key])
+        if "role" in value and "content" in value:  # one message as a dict
+            return message_text(_messages([value])[0])
         raise TypeError(f"expected {_EXPECTED}; got a dict with keys {sorted(map(str, value))}")
     if isinstance(value, list | tuple):
         human = last_human(_messages(value))

@@ -115,6 +115,8 @@ def encoded(*texts: str) -> list[str]:
         ([{"role": "user", "content": ANGRY}, {"role": "assistant", "content": HAPPY}], ANGRY),
         ([HumanMessage(SCARED), ANGRY], ANGRY),
         ({"role": "user", "content": ANGRY}, ANGRY),  # one message as a dict, as one message
+        ({"input": ANGRY, "role": "a pirate"}, ANGRY),  # a prompt variable beside the state's key
+        ({"messages": [HumanMessage(ANGRY)], "role": "user", "content": HAPPY}, ANGRY),
     ],
 )
 def test_invoke_classifies_the_users_turn(
