@@ -278,7 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
         "classify",
         help="print one JSON result a line",
         description="Print one JSON result a line. Each is also logged under the configured "
-        "log directory ($JEFFREY_AFFECT_LOG_DIR, default logs/predictions).",
+        "log directory ($JEFFREY_AFFECT_LOG_DIR, default "
+        f"{AffectConfig.model_fields['log_dir'].default}).",
     )
     p.add_argument("texts", nargs="*", metavar="TEXT")
     p.add_argument("--stdin", action="store_true", help="read one text a line from stdin")
