@@ -35,8 +35,8 @@ HYPERPARAMETERS: dict[str, Any] = {
         "random_state": 42,
     },
     "head": {
-        "C": 2.0,
-        "embedding_weight": 2.0,
+        "C": 1.0,
+        "embedding_weight": 0.5,
         "ngram_features": 70000,
         "lexicon_weight": 3.0,
         "random_state": 42,
