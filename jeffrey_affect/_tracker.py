@@ -1,5 +1,6 @@
 """Conversation-level affect: recent turns, a smoothed mood, and whether the user is escalating."""
 
+import math
 import threading
 from collections import deque
 from collections.abc import Mapping, MutableMapping, Sequence
@@ -14,6 +15,9 @@ from jeffrey_affect._result import AffectResult
 _HEATED: frozenset[Emotion] = frozenset({"frustration", "anger"})
 _MIN_RISE = 0.15
 _MAX_DIP = 0.15
+_MIN_WINDOW = 2
+"""The shortest escalation window a tracker takes, so a snapshot whose history is shorter cannot
+be escalating."""
 
 
 class Scored(Protocol):
@@ -41,8 +45,10 @@ class ConversationAffect(BaseModel):
 
     Raises:
         pydantic.ValidationError: ``latest`` is not the last entry of ``history``, ``turns``
-            is less than its length, or ``mood`` lacks a label: a snapshot edited into nonsense
-            is refused.
+            is less than its length, an entry's ``scores`` lack a label or hold a value outside
+            [0, 1], ``mood`` lacks a label or holds a non-finite value, or ``escalation`` is True
+            with fewer turns in ``history`` than any escalation window: a snapshot edited into
+            nonsense is refused.
 
     Example:
         >>> from jeffrey_affect import ConversationAffect
@@ -65,8 +71,22 @@ class ConversationAffect(BaseModel):
             raise ValueError("latest must be the last entry of history, or None when it is empty")
         if self.turns < len(self.history):
             raise ValueError(f"turns={self.turns} is less than len(history)={len(self.history)}")
+        for i, entry in enumerate(self.history):
+            if set(entry.scores) != set(EMOTIONS) or not all(
+                0.0 <= v <= 1.0 for v in entry.scores.values()
+            ):
+                raise ValueError(
+                    f"history[{i}].scores must hold a value in [0, 1] for each of {EMOTIONS}"
+                )
         if self.mood and set(self.mood) != set(EMOTIONS):
             raise ValueError(f"mood must be empty or hold a value for each of {EMOTIONS}")
+        if not all(math.isfinite(v) for v in self.mood.values()):
+            raise ValueError("mood values must be finite")
+        if self.escalation and len(self.history) < _MIN_WINDOW:
+            raise ValueError(
+                f"escalation cannot be True with len(history)={len(self.history)}: "
+                f"no escalation window is shorter than {_MIN_WINDOW}"
+            )
         return self
 
 
@@ -178,8 +198,10 @@ class AffectTracker:
     ) -> None:
         if not 0.0 < mood_alpha <= 1.0:
             raise ValueError(f"mood_alpha must be in (0, 1], got {mood_alpha}")
-        if escalation_window < 2:
-            raise ValueError(f"escalation_window must be at least 2, got {escalation_window}")
+        if escalation_window < _MIN_WINDOW:
+            raise ValueError(
+                f"escalation_window must be at least {_MIN_WINDOW}, got {escalation_window}"
+            )
         if history_size < escalation_window:
             raise ValueError(
                 f"history_size ({history_size}) must be at least "
@@ -258,6 +280,9 @@ class AffectTracker:
 
         Raises:
             TypeError: ``text`` is not a str (from the classifier).
+            KeyError: the classifier's result lacks a label; the state is left as it was.
+            pydantic.ValidationError: the classifier's result has a score outside [0, 1]; the
+                state is left as it was.
         """
         return self._observe(text)[0]
 
@@ -311,15 +336,26 @@ class AffectTracker:
     def _observe(self, text: str) -> tuple[AffectResult, ConversationAffect]:
         result = self._classifier.classify(text)
         with self._lock:
-            self._history.append(result)
-            self._turns += 1
+            # The new state is made and validated before any of it is kept: a turn that fails
+            # (a result lacking a label, or a score outside [0, 1]) leaves the tracker as it was.
+            history = deque(self._history, maxlen=self._history.maxlen)
+            history.append(result)
+            kept = list(history)
             if self._mood:
                 a = self._alpha
-                self._mood = {e: a * result.scores[e] + (1 - a) * self._mood[e] for e in EMOTIONS}
+                mood = {e: a * result.scores[e] + (1 - a) * self._mood[e] for e in EMOTIONS}
             else:
-                self._mood = {e: result.scores[e] for e in EMOTIONS}
-            self._escalation = is_escalating(list(self._history), self._window)
-            return result, self._snapshot()
+                mood = {e: result.scores[e] for e in EMOTIONS}
+            snapshot = ConversationAffect(
+                latest=result,
+                history=kept,
+                mood=mood,
+                escalation=is_escalating(kept, self._window),
+                turns=self._turns + 1,
+            )
+            self._history, self._mood = history, mood
+            self._escalation, self._turns = snapshot.escalation, snapshot.turns
+            return result, snapshot
 
     def _snapshot(self) -> ConversationAffect:
         history = list(self._history)

@@ -254,6 +254,97 @@ def test_from_state_rejects_an_inconsistent_snapshot() -> None:
         AffectTracker.from_state(ScriptedClassifier([]), {**dumped, "mood": {"joy": 1.0}})
 
 
+def test_from_state_refuses_scores_edited_to_lack_labels_before_a_turn_can_fail() -> None:
+    """The reported edit: every entry's scores cut to one label, which observe then lacked."""
+    tracker = AffectTracker(ScriptedClassifier(CALM_TO_ANGRY))
+    conversation: dict[str, Any] = {}
+    for text, _ in CALM_TO_ANGRY[:2]:
+        tracker.attach(conversation, text)
+    snap = conversation["affect"]
+    for entry in snap["history"]:
+        entry["scores"] = {"joy": 1.0}
+    snap["latest"] = snap["history"][-1]
+    with pytest.raises(
+        ValidationError, match=r"history\[0\]\.scores must hold a value in \[0, 1\]"
+    ):
+        AffectTracker.from_state(ScriptedClassifier(CALM_TO_ANGRY), snap)
+
+
+def _valid_snapshot() -> dict[str, Any]:
+    tracker = AffectTracker(ScriptedClassifier(CALM_TO_ANGRY))
+    for text, _ in CALM_TO_ANGRY:
+        tracker.observe(text)
+    return tracker.state.model_dump()  # Python floats, so that NaN and inf survive
+
+
+bad_scores = st.floats(allow_nan=True).filter(lambda v: not 0.0 <= v <= 1.0)
+
+
+@given(entry=st.integers(0, len(CALM_TO_ANGRY) - 1), label=st.sampled_from(EMOTIONS))
+def test_from_state_refuses_an_entry_lacking_a_label(entry: int, label: Emotion) -> None:
+    snap = _valid_snapshot()
+    del snap["history"][entry]["scores"][label]
+    snap["latest"] = snap["history"][-1]
+    with pytest.raises(ValidationError, match=rf"history\[{entry}\]\.scores must hold"):
+        AffectTracker.from_state(ScriptedClassifier([]), snap)
+
+
+@given(
+    entry=st.integers(0, len(CALM_TO_ANGRY) - 1),
+    label=st.sampled_from(EMOTIONS),
+    value=bad_scores,
+)
+def test_from_state_refuses_a_score_outside_0_1(entry: int, label: Emotion, value: float) -> None:
+    snap = _valid_snapshot()
+    snap["history"][entry]["scores"][label] = value
+    snap["latest"] = snap["history"][-1]
+    with pytest.raises(ValidationError, match=rf"history\[{entry}\]\.scores must hold"):
+        AffectTracker.from_state(ScriptedClassifier([]), snap)
+
+
+@given(label=st.sampled_from(EMOTIONS), value=st.sampled_from([math.nan, math.inf, -math.inf]))
+def test_from_state_refuses_a_non_finite_mood(label: Emotion, value: float) -> None:
+    snap = _valid_snapshot()
+    snap["mood"][label] = value
+    with pytest.raises(ValidationError, match="mood values must be finite"):
+        AffectTracker.from_state(ScriptedClassifier([]), snap)
+
+
+@pytest.mark.parametrize("kept", [0, 1])
+def test_from_state_refuses_escalation_before_any_window_is_full(kept: int) -> None:
+    snap = _valid_snapshot()
+    assert snap["escalation"] is True
+    snap["history"] = snap["history"][:kept]
+    snap["latest"] = snap["history"][-1] if kept else None
+    with pytest.raises(
+        ValidationError, match=f"escalation cannot be True with len\\(history\\)={kept}"
+    ):
+        AffectTracker.from_state(ScriptedClassifier([]), snap)
+
+
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        (made_result("joy", scores={"joy": 1.0}), KeyError),
+        (made_result("joy", scores={e: math.nan for e in EMOTIONS}), ValidationError),
+        (made_result("joy", scores={e: 2.0 for e in EMOTIONS}), ValidationError),
+    ],
+    ids=["lacks labels", "nan", "above 1"],
+)
+def test_a_turn_that_fails_leaves_the_state_as_it_was(
+    bad: AffectResult, error: type[Exception]
+) -> None:
+    tracker = AffectTracker(ScriptedClassifier([*CALM_TO_ANGRY, ("bad", bad)]))
+    for text, _ in CALM_TO_ANGRY[:2]:
+        tracker.observe(text)
+    before = tracker.state
+    with pytest.raises(error):
+        tracker.observe("bad")
+    assert tracker.state == before
+    tracker.observe(CALM_TO_ANGRY[2][0])  # and the conversation goes on
+    assert tracker.state.escalation is True
+
+
 def test_attach_writes_the_json_state_into_a_dict() -> None:
     tracker = AffectTracker(ScriptedClassifier(CALM_TO_ANGRY))
     state: dict[str, Any] = {"messages": []}
