@@ -247,13 +247,13 @@ class PredictionLog:
             for result, text in entries:
                 try:
                     lines.append(self.line(result, text, now).encode("utf-8"))
-                except Exception as exc:  # a redactor that raises loses its own line only
-                    if not self._redactor_warned:  # the type only: the message may quote text
+                except Exception as exc:  # a redactor that fails loses its own line only
+                    if not self._redactor_warned:
                         self._redactor_warned = True
                         logger.warning(
-                            "the log's redactor raised %s: each line it fails on is not "
+                            "the log's redactor %s: each line it fails on is not "
                             "logged, and counted in stats()['log_write_failures']",
-                            type(exc).__name__,
+                            _redactor_failure(exc),
                         )
                     self._count("failed")
             try:
@@ -353,6 +353,17 @@ class PredictionLog:
         return self.directory / f"predictions_{day:%Y-%m-%d}_{self._writer_tag}.jsonl"
 
 
+class _NotAStr(TypeError):
+    """The redactor returned something other than a str; the message names its type only."""
+
+
+def _redactor_failure(exc: Exception) -> str:
+    """What a warning says went wrong in ``logged_text``: what the redactor returned instead of a
+    str, or the type of what it raised, never an exception's message (which may quote the turn).
+    """
+    return str(exc) if isinstance(exc, _NotAStr) else f"raised {type(exc).__name__}"
+
+
 def logged_text(text: str, chars: int, redactor: Callable[[str], str] | None = None) -> str:
     """What the log keeps of a turn: redacted and cut to ``chars``, redacting only the window
     that can reach it; ``redactor`` None is the built-in ``redact``. Tracers get the same (the
@@ -366,12 +377,17 @@ def logged_text(text: str, chars: int, redactor: Callable[[str], str] | None = N
 
     The text is normalised first, as ``classify`` normalises a turn: a zero-width character
     inside an address must not hide it from the redactor on a span or a trace.
+
+    Raises:
+        TypeError: the redactor returned something other than a str.
     """
     if not chars:
         return ""
     text = preprocess_light(text)
     window = text[: chars + 2 * MARGIN]
     redacted = (redactor or redact)(window)
+    if not isinstance(redacted, str):
+        raise _NotAStr(f"returned {type(redacted).__name__} instead of a str")
     if len(window) < len(text):
         redacted = redacted[: max(len(redacted) - MARGIN, 0)]
     return redacted[:chars]
@@ -379,12 +395,11 @@ def logged_text(text: str, chars: int, redactor: Callable[[str], str] | None = N
 
 def traced_text(text: str, chars: int, redactor: Callable[[str], str] | None = None) -> str:
     """``logged_text`` for spans and tracers, which must not fail a classification: "" when the
-    redactor raises, with a warning that names the exception's type, not its message (which may
-    quote the turn)."""
+    redactor fails, with a warning that says how (``_redactor_failure``)."""
     try:
         return logged_text(text, chars, redactor)
     except Exception as exc:
-        logger.warning("the redactor raised %s; no text is traced", type(exc).__name__)
+        logger.warning("the redactor %s; no text is traced", _redactor_failure(exc))
         return ""
 
 

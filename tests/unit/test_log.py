@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jeffrey_affect import AffectClassifier
-from jeffrey_affect._log import PredictionLog, log_host, logged_text
+from jeffrey_affect._log import PredictionLog, log_host, logged_text, traced_text
 from jeffrey_affect._redact import MARGIN, redact
 from tests.helpers import LOGGED_FIELDS, REPO, RaisingEncoder, log_lines, made_result
 
@@ -281,6 +281,53 @@ def test_a_redactor_that_raises_loses_its_lines_with_one_warning_that_names_it(
         "the log's redactor raised LookupError: each line it fails on is not logged, and "
         "counted in stats()['log_write_failures']"
     ]  # once, naming no text, and not blaming the directory
+
+
+NOT_STRS = pytest.mark.parametrize(
+    ("returned", "named"),
+    [(None, "NoneType"), (b"bytes", "bytes"), (["a"], "list")],
+    ids=["None", "bytes", "list"],
+)
+
+
+@NOT_STRS
+def test_a_redactor_that_returns_no_str_is_warned_of_as_such_and_its_lines_counted(
+    make_classifier: Make,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    returned: object,
+    named: str,
+) -> None:
+    with make_classifier(log_dir=tmp_path / "logs", redactor=lambda text: returned) as clf:
+        clf.classify_batch(["where is my parcel?", "thanks!"])
+        clf.classify("bye")
+    stats = clf.stats()
+    assert (stats["logged"], stats["log_write_failures"], stats["log_dropped"]) == (0, 3, 0)
+    messages = [r.getMessage() for r in caplog.records if r.name == "jeffrey_affect._log"]
+    assert messages == [
+        f"the log's redactor returned {named} instead of a str: each line it fails on is not "
+        "logged, and counted in stats()['log_write_failures']"
+    ]
+
+
+@NOT_STRS
+def test_a_trace_of_a_redactor_that_returns_no_str_is_empty_and_says_why(
+    caplog: pytest.LogCaptureFixture, returned: object, named: str
+) -> None:
+    assert traced_text("where is my parcel?", 50, lambda text: returned) == ""  # type: ignore[arg-type, return-value]
+    messages = [r.getMessage() for r in caplog.records if r.name == "jeffrey_affect._log"]
+    assert messages == [f"the redactor returned {named} instead of a str; no text is traced"]
+
+
+def test_a_trace_of_a_redactor_that_raises_names_the_exception_type_only(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(text: str) -> str:
+        raise LookupError(text)
+
+    assert traced_text("where is my parcel?", 50, broken) == ""
+    messages = [r.getMessage() for r in caplog.records if r.name == "jeffrey_affect._log"]
+    assert messages == ["the redactor raised LookupError; no text is traced"]
 
 
 def test_the_sweep_skips_what_is_not_a_regular_file(tmp_path: Path) -> None:
