@@ -126,6 +126,7 @@ class PredictionLog:
         self._count_lock = threading.Lock()  # guards the three line counters
         self._writer: tuple[threading.Thread, queue.SimpleQueue[_Call | None]] | None = None
         self._waiting = 0  # lines queued that the writer has not taken yet
+        self._asked = 0  # lines given to write, for a forked child's count of those it lost
         with contextlib.suppress(OSError):  # counted on the first write instead
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.refused = _unsafe_directory(directory)
@@ -145,7 +146,10 @@ class PredictionLog:
     def _forked(self) -> None:
         """In a child forked from this log's process: the parent's name, lock, queued lines and
         writer thread stay the parent's. The child writes a file of its own, named with its pid,
-        from a new queue; its counters start from the parent's at the fork."""
+        from a new queue; its counters start from the parent's at the fork, with the lines the
+        parent had not yet counted (queued, or being written) counted as dropped, so that after
+        ``close()`` the child's counts still add up to the lines it was asked for."""
+        self.dropped = self._asked - self.written - self.failures
         self._lock, self._sweep_lock, self._writer_lock, self._count_lock = (
             threading.Lock() for _ in range(4)
         )
@@ -172,6 +176,7 @@ class PredictionLog:
         call = (datetime.now(UTC), list(entries))
         lines = len(call[1])
         with self._writer_lock:
+            self._asked += lines
             if self.refused:
                 self._unwritten(lines)
                 return

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from jeffrey_affect._log import DayFile, PredictionLog, day_of, log_host
 from jeffrey_affect._render import render
 from jeffrey_affect._report import build_report
-from tests.helpers import made_result
+from tests.helpers import PATIENCE_S, made_result
 
 REPO = Path(__file__).resolve().parents[2]
 D = date(2026, 11, 27)
@@ -79,6 +80,37 @@ def test_a_forked_child_writes_a_file_of_its_own(tmp_path: Path) -> None:
     assert set(files) == {ours, theirs}
     assert _texts(files[ours]) == ["queued in the parent"]
     assert _texts(files[theirs]) == ["from the child"]
+
+
+def test_a_forked_child_counts_the_lines_left_with_the_parent_as_dropped(tmp_path: Path) -> None:
+    """Lines the parent had queued, or was writing, at the fork are the parent's to write: the
+    child counts them as dropped, so its counts still add up to the lines it was asked for."""
+    parent, taken, release = os.getpid(), threading.Event(), threading.Event()
+
+    def held_in_the_parent(text: str) -> str:
+        if os.getpid() == parent:
+            taken.set()
+            release.wait(PATIENCE_S)
+        return text
+
+    log = PredictionLog(tmp_path, 50, redactor=held_in_the_parent)
+    log.write([(made_result("joy"), f"turn {i}") for i in range(3000)])
+    assert taken.wait(PATIENCE_S)  # the writer is on that call
+    log.write([(made_result("joy"), "queued behind it")])
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through its exit status
+        try:
+            log.write([(made_result("anger"), "from the child")])
+            log.close()
+            counts = (log.written, log.failures, log.dropped)
+            os._exit(0 if counts == (1, 0, 3001) else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(child, 0)
+    release.set()
+    log.close()
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert (log.written, log.failures, log.dropped) == (3001, 0, 0)
 
 
 def test_a_restarted_replica_takes_its_name_back(tmp_path: Path) -> None:
