@@ -234,8 +234,20 @@ def score_dataset(
     settings. Turns on ``preserve_order`` in ``ds.context``, which ``ds`` shares with the
     datasets made from it.
     Raises ``ValueError`` for a ``ds`` without ``text_column`` or with an output column, read from
-    its schema (which may run ``ds`` as far as its first block).
+    its schema (which may run ``ds`` as far as its first block), and for ``workers`` that would
+    take every CPU of the cluster: each worker holds one, and reading and slicing the input needs
+    another, without which Ray would wait forever. With N CPUs, give at most N - 1 workers.
     """
+    if workers is not None:
+        import ray
+
+        cpus = int(ray.cluster_resources().get("CPU", 0))
+        if workers >= cpus:
+            raise ValueError(
+                f"workers={workers} needs {workers + 1} CPUs, one per worker and one to read the "
+                f"input, and the cluster has {cpus}: give fewer workers, or None to let Ray scale "
+                "them"
+            )
     return _score(ds, text_column, config, workers, json_lines=False)
 
 

@@ -124,6 +124,18 @@ def test_ray_scores_every_row_as_classify_batch_does_though_a_worker_dies(
     assert all(rows[i]["text"] is None and rows[i]["emotion"] is None for i in errors)
 
 
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_that_would_take_every_cpu_are_refused_before_the_job(
+    cluster: Path, workers: int
+) -> None:
+    """Each worker holds a CPU and reading the input needs one more: with none left, Ray would
+    wait forever, logging only that its tasks are backpressured."""
+    ds = ray.data.from_items([{"text": "hello"}])
+    said = f"workers={workers} needs {workers + 1} CPUs, .* and the cluster has 2: give fewer"
+    with pytest.raises(ValueError, match=said):
+        score_dataset(ds, workers=workers)
+
+
 def test_the_score_command_writes_the_same_rows_on_either_engine(
     cluster: Path, tmp_path: Path
 ) -> None:
