@@ -10,10 +10,11 @@ int8 encoder scores a turn slightly differently beside other turns (``ENCODE_CHU
 Needs pyarrow (the ``parquet`` extra), and Ray for ``score_dataset`` (the ``ray`` extra).
 """
 
+import codecs
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -127,9 +128,11 @@ _NOT_UTF8 = object()
 
 def _json_lines(lines: Iterable[bytes]) -> Iterator[bytes]:
     """The lines both engines score: split at b"\\n" alone, as JSON Lines is (``str.splitlines``
-    would also split at U+2028, U+2029 and U+0085, which JSON text may hold raw), a "\\r" before
-    the "\\n" dropped, blank lines skipped."""
-    return (line.rstrip(b"\r\n") for line in lines if line.strip())
+    would also split at U+2028, U+2029 and U+0085, which JSON text may hold raw), a byte order
+    mark before the first dropped, a "\\r" before the "\\n" dropped, blank lines skipped."""
+    rest = iter(lines)
+    first = next(rest, b"").removeprefix(codecs.BOM_UTF8)
+    return (line.rstrip(b"\r\n") for line in chain([first], rest) if line.strip())
 
 
 def _outputs(

@@ -6,6 +6,7 @@ when a worker dies mid-job, and the ``score`` command's two engines write the sa
 encoder would move a turn's scores slightly in another slice.
 """
 
+import codecs
 import json
 import os
 import re
@@ -196,10 +197,11 @@ def test_jsonl_rows_of_any_type_are_scored_or_explained(cluster: Path, tmp_path:
 def test_jsonl_lines_end_at_a_newline_alone_on_either_engine(cluster: Path, tmp_path: Path) -> None:
     """``json.dumps(ensure_ascii=False)`` writes U+2028, U+2029 and U+0085 raw, and
     ``str.splitlines`` would break a line at each. A byte that is not UTF-8 spoils its line
-    alone."""
+    alone. A byte order mark before the first line is not part of it."""
     texts = ["one\u2028two, thanks!", "one\u2029two", "caf\u00e9\u0085ugh", "plain"]
     source = tmp_path / "turns.jsonl"
     with source.open("wb") as f:
+        f.write(codecs.BOM_UTF8)
         for i, text in enumerate(texts):
             f.write(json.dumps({"id": i, "text": text}, ensure_ascii=False).encode() + b"\n")
         f.write(b'{"id": 4, "text": "caf\xe9"}\r\n{"id": 5, "text": "ok"}\r\n')

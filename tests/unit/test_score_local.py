@@ -91,3 +91,20 @@ def test_csv_columns_are_text_though_a_later_block_holds_what_the_first_did_not(
     assert scored.column("id").to_pylist() == ids
     assert scored.column("text").to_pylist()[-1] == "turn A-123"
     assert scored.column("error").null_count == len(ids)
+
+
+def test_a_jsonl_file_that_starts_with_a_byte_order_mark_keeps_its_first_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Some editors on Windows begin a UTF-8 file with one; a CSV reader drops it already."""
+    source = tmp_path / "turns.jsonl"
+    source.write_text('{"id": 1, "text": "first"}\n{"id": 2, "text": "second"}\n', "utf-8-sig")
+    output = tmp_path / "scored.parquet"
+    _scripted(monkeypatch)
+
+    assert main(["score", "--input", str(source), "--output", str(output)]) == 0
+    rows = pq.read_table(output).to_pylist()
+    assert [(r["fields"], r["text"], r["error"]) for r in rows] == [
+        ('{"id": 1}', "first", None),
+        ('{"id": 2}', "second", None),
+    ]
