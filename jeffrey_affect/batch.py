@@ -93,8 +93,8 @@ def score_json_lines(
 
     Parsed here rather than by Arrow, whose reader stops at a field that changes type; keeping the
     other fields as JSON gives every slice the same columns, whatever its lines hold. A line that
-    is not UTF-8 or not a JSON object has null ``fields`` and outputs, and an ``error``; bytes are
-    decoded line by line so that such a line spoils itself alone.
+    is not UTF-8, not a JSON object, or not text once parsed has null ``fields`` and outputs, and
+    an ``error``; bytes are decoded line by line so that such a line spoils itself alone.
     """
     import pyarrow as pa
 
@@ -102,17 +102,12 @@ def score_json_lines(
     fields: list[str | None] = []
     values: list[object] = []
     for line in lines:
-        try:
-            record = json.loads(line.decode("utf-8") if isinstance(line, bytes) else line)
-        except UnicodeDecodeError:
-            record = _NOT_UTF8
-        except ValueError:
-            record = _NOT_AN_OBJECT
+        record = _record(line)
         if isinstance(record, dict):
             values.append(record.pop(text_column, None))
             fields.append(json.dumps(record, ensure_ascii=False))
         else:
-            values.append(_NOT_UTF8 if record is _NOT_UTF8 else _NOT_AN_OBJECT)
+            values.append(record)
             fields.append(None)
     text, outputs = _outputs(clf, values, text_column)
     return pa.table({_FIELDS: pa.array(fields, pa.string()), text_column: text, **outputs})
@@ -124,6 +119,25 @@ _NOT_AN_OBJECT = object()
 """Stands for the text of a JSON line that is not an object."""
 _NOT_UTF8 = object()
 """Stands for the text of a line that is not UTF-8."""
+_LONE_SURROGATE = object()
+"""Stands for the text of a JSON line with a lone surrogate escape, which no UTF-8 can hold."""
+
+
+def _record(line: str | bytes) -> dict[str, Any] | object:
+    """A JSON line's object, or what stands for the text of a line that has none."""
+    try:
+        record = json.loads(line.decode("utf-8") if isinstance(line, bytes) else line)
+    except UnicodeDecodeError:
+        return _NOT_UTF8
+    except ValueError:
+        return _NOT_AN_OBJECT
+    if not isinstance(record, dict):
+        return _NOT_AN_OBJECT
+    try:  # "\ud83d" alone (a turn cut mid-emoji) parses to a str no Arrow string can hold
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE
+    return record
 
 
 def _json_lines(lines: Iterable[bytes]) -> Iterator[bytes]:
@@ -174,6 +188,8 @@ def _problem(value: object, text_column: str) -> str:
         return "the line is not a JSON object"
     if value is _NOT_UTF8:
         return "the line is not UTF-8"
+    if value is _LONE_SURROGATE:
+        return "the line holds a lone surrogate escape (half of a pair, such as \\ud83d alone)"
     if value is None:
         return f"{text_column} is null"
     return f"{text_column} is {type(value).__name__}, not a string"

@@ -171,7 +171,8 @@ def test_jsonl_rows_of_any_type_are_scored_or_explained(cluster: Path, tmp_path:
         {"id": 3},
         {"id": 4, "text": "thank you, that fixed it!"},
     ]
-    lines = [json.dumps(r) for r in records[:2]] + ["", "[1, 2]", "{not json"]
+    half_an_emoji = r'{"id": 5, "text": "half \ud83d"}'  # valid JSON, but no UTF-8 holds it
+    lines = [json.dumps(r) for r in records[:2]] + ["", "[1, 2]", "{not json", half_an_emoji]
     source.write_text("\n".join(lines + [json.dumps(r) for r in records[2:]]) + "\n")
 
     for engine in ("local", "ray"):
@@ -188,10 +189,11 @@ def test_jsonl_rows_of_any_type_are_scored_or_explained(cluster: Path, tmp_path:
         ('{"id": 2}', "text is int, not a string"),
         (None, "the line is not a JSON object"),
         (None, "the line is not a JSON object"),
+        (None, r"the line holds a lone surrogate escape (half of a pair, such as \ud83d alone)"),
         ('{"id": 3}', "text is null"),
         ('{"id": 4}', None),
     ]
-    assert [r["emotion"] for r in rows] == ["anger", None, None, None, None, "joy"]
+    assert [r["emotion"] for r in rows] == ["anger", None, None, None, None, None, "joy"]
 
 
 def test_jsonl_lines_end_at_a_newline_alone_on_either_engine(cluster: Path, tmp_path: Path) -> None:

@@ -108,3 +108,27 @@ def test_a_jsonl_file_that_starts_with_a_byte_order_mark_keeps_its_first_row(
         ('{"id": 1}', "first", None),
         ('{"id": 2}', "second", None),
     ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [r'{"id": 2, "text": "half \ud83d"}', r'{"id": 2, "text": "ok", "user": {"name": "\udc00"}}'],
+    ids=["in the text", "in another field"],
+)
+def test_a_jsonl_line_with_a_lone_surrogate_gets_an_error_and_the_job_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str
+) -> None:
+    """Valid JSON, but half of a UTF-16 pair (a turn cut mid-emoji) is no text Parquet can hold."""
+    source = tmp_path / "turns.jsonl"
+    source.write_text(f'{{"id": 1, "text": "ok"}}\n{line}\n{{"id": 3, "text": "ok"}}\n', "utf-8")
+    output = tmp_path / "scored.parquet"
+    _scripted(monkeypatch)
+
+    assert main(["score", "--input", str(source), "--output", str(output)]) == 0
+    rows = pq.read_table(output).to_pylist()
+    said = r"the line holds a lone surrogate escape (half of a pair, such as \ud83d alone)"
+    assert [(r["fields"], r["text"], r["emotion"], r["error"]) for r in rows] == [
+        ('{"id": 1}', "ok", "joy", None),
+        (None, None, None, said),
+        ('{"id": 3}', "ok", "joy", None),
+    ]
