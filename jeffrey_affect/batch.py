@@ -64,10 +64,30 @@ def _check_columns(columns: list[str], text_column: str) -> None:
     """Raise ``ValueError`` unless a table of ``columns`` can be scored on ``text_column``."""
     _check_text_column(text_column, json_lines=False)
     if text_column not in columns:
-        raise ValueError(f"no column {text_column!r}; the columns are {columns}")
+        raise _no_column(text_column, columns)
     clash = sorted(set(OUTPUT_COLUMNS) & set(columns))
     if clash:
         raise ValueError(f"the input already has output columns {clash}: rename them first")
+
+
+def _no_column(text_column: str, columns: list[str]) -> ValueError:
+    return ValueError(f"no column {text_column!r}; the columns are {columns}")
+
+
+def _check_json_lines(source: Path, text_column: str) -> None:
+    """Raise ``ValueError`` when the objects of the JSON Lines ``source`` have fields but never
+    ``text_column``, as ``_check_columns`` does for a table: read up to the first line that has
+    it, so whole only when none has."""
+    columns: dict[str, None] = {}  # every object's fields, in order of first sight
+    with source.open("rb") as f:
+        for line in _json_lines(f):
+            record = _record(line)
+            if isinstance(record, dict):
+                if text_column in record:
+                    return
+                columns.update(dict.fromkeys(record))
+    if columns:
+        raise _no_column(text_column, list(columns))
 
 
 def score_table(clf: AffectClassifier, table: "pa.Table", text_column: str) -> "pa.Table":
@@ -320,11 +340,14 @@ def score_file(
 
     ``local`` writes one file with a progress bar; ``ray`` writes a directory of files, one per
     block, on the cluster at ``address`` (a new local one when None), with Ray's progress bars.
-    Raises ``ValueError`` for an input without rows, and for an ``output`` that ``ray`` would
+    Raises ``ValueError`` for an input without rows or without ``text_column`` (in JSON Lines,
+    when no object has it, checked before any scoring), and for an ``output`` that ``ray`` would
     append to (a file, or a directory that holds anything).
     """
     fmt = input_format(source)
     _check_text_column(text_column, json_lines=fmt == "jsonl")
+    if fmt == "jsonl":
+        _check_json_lines(source, text_column)
     if engine == "ray":
         if output.exists() and (not output.is_dir() or any(output.iterdir())):
             # Ray appends to a directory: a second run would sit beside the first, counted twice.

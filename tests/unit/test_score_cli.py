@@ -1,9 +1,11 @@
 """``jeffrey-affect score`` refuses what it cannot read before it loads a model."""
 
+import re
 from pathlib import Path
 
 import pytest
 
+from jeffrey_affect.batch import score_file
 from jeffrey_affect.cli import main
 
 
@@ -71,6 +73,24 @@ def test_jsonl_refuses_a_text_column_named_like_its_fields_column(
     assert main([*argv, "--engine", engine]) == 1
     assert "cannot be 'fields' in JSON Lines" in capsys.readouterr().err
     assert not output.exists()
+
+
+@pytest.mark.parametrize("engine", ["local", "ray"])
+def test_jsonl_without_the_text_column_is_one_line_of_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str
+) -> None:
+    """Refused, as a table without it is, rather than scored into a null for every row."""
+    source = tmp_path / "turns.jsonl"
+    source.write_text('{"id": 1}\n[1, 2]\n{"id": 2, "text": "ugh"}\n', encoding="utf-8")
+    output = tmp_path / "scored"
+    argv = ["score", "--input", str(source), "--output", str(output), "--text-column", "txt"]
+    assert main([*argv, "--engine", engine]) == 1
+    said = "no column 'txt'; the columns are ['id', 'text']"
+    assert capsys.readouterr().err == f"score: {said}\n"
+    assert not output.exists()
+
+    with pytest.raises(ValueError, match=re.escape(said)):
+        score_file(source, output, text_column="txt", engine=engine)
 
 
 def test_the_local_engine_refuses_a_directory_for_output(
