@@ -280,7 +280,7 @@ def score_dataset(
     if workers is not None:
         import ray
 
-        cpus = int(ray.cluster_resources().get("CPU", 0))
+        cpus = int(ray.cluster_resources().get("CPU", 0))  # type: ignore[no-untyped-call,unused-ignore]
         if workers >= cpus:
             raise ValueError(
                 f"workers={workers} needs {workers + 1} CPUs, one per worker and one to read the "
