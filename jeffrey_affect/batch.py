@@ -280,6 +280,8 @@ def score_dataset(
     if workers is not None:
         import ray
 
+        if not ray.is_initialized():  # as Ray Data would on running ``ds``, but before it
+            ray.init()
         cpus = int(ray.cluster_resources().get("CPU", 0))  # type: ignore[no-untyped-call,unused-ignore]
         if workers >= cpus:
             raise ValueError(
