@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ from jeffrey_affect import (
     is_escalating,
     preprocess_light,
 )
-from tests.helpers import ScriptedModel, system_prompts
+from tests.helpers import CountingEncoder, ScriptedModel, system_prompts
 
 ANGRY = "the third time my order broke and I am furious with you people"
 HAPPY = "It works now, thank you so much!"
@@ -129,12 +130,17 @@ def test_adapt_tone_without_a_system_prompt_sends_the_directive_alone(
     assert system_prompts(model) == [directive.system_prompt]
 
 
-def test_a_custom_policy_decides_the_tone(classifier: AffectClassifier) -> None:
+def test_a_custom_policy_decides_the_tone(
+    counting_encoder: CountingEncoder, tmp_path: Path
+) -> None:
+    # The fake encoder's emotions mean nothing, so no result may count as unsure: a policy's tone
+    # is for results that are sure.
+    sure = AffectClassifier(
+        AffectConfig(log_dir=tmp_path, low_confidence_threshold=0.0), encoder=counting_encoder
+    )
     policy = TonePolicy.from_dict({e: {"system_prompt": f"TONE {e}"} for e in EMOTIONS})
     model = ScriptedModel(responses=[AIMessage("Sorry.")])
-    agent = create_agent(
-        model, middleware=[AffectMiddleware(classifier, adapt_tone=True, policy=policy)]
-    )
+    agent = create_agent(model, middleware=[AffectMiddleware(sure, adapt_tone=True, policy=policy)])
 
     state = agent.invoke(turn(ANGRY))
 
