@@ -10,9 +10,7 @@ from tests.helpers import ANY_TEXT, assert_valid
 Make = Callable[..., AffectClassifier]
 
 
-@settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=ANY_TEXT)
 def test_any_text_through_the_real_encoder_gives_a_valid_result(
     make_classifier: Make, text: str

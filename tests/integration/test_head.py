@@ -50,7 +50,7 @@ def fitted() -> tuple[HeadFit, LinearHead, list[str]]:
     return fit, fit.head(), texts
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(data=st.data())
 def test_runtime_head_equals_sklearns_decision_function(
     fitted: tuple[HeadFit, LinearHead, list[str]], data: st.DataObject

@@ -84,7 +84,7 @@ def test_onnx_encoders_give_unit_vectors_under_the_model_name(
     np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-5)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(
     hidden=st.integers(1, 6).flatmap(
         lambda n: st.tuples(
@@ -117,7 +117,7 @@ def test_onnx_fp32_equals_torch(
     )
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20)
 @given(text=st.text(max_size=2000))
 def test_onnx_fp32_matches_torch_on_any_text_including_truncated(
     onnx_encoders: dict[str, OnnxEncoder], encoder: SentenceTransformerEncoder, text: str

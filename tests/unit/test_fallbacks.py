@@ -27,9 +27,7 @@ from jeffrey_affect._config import DEFAULT_ENCODER
 from tests.helpers import ANY_TEXT, FakeEncoder, RaisingEncoder, assert_valid
 
 Make = Callable[..., AffectClassifier]
-FAST = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+FAST = settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 class NaNEncoder(RaisingEncoder):

@@ -25,7 +25,7 @@ def head() -> LinearHead:
     return artifacts.head
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(texts=st.lists(TRICKY_TEXTS | st.sampled_from(["", "ugh", "so so happy"]), max_size=6))
 @example(["", ""])
 @example(["so", "happy", "so happy"])

@@ -200,14 +200,14 @@ def test_cue_soup_gives_a_distribution(text: str) -> None:
     check_distribution(text)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(long_texts)
 def test_long_text_gives_a_distribution(text: str) -> None:
     check_distribution(text)
 
 
 @pytest.mark.parametrize("label", list(_CUES))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(data=st.data())
 def test_every_cue_begins_where_the_search_looks(label: Emotion, data: st.DataObject) -> None:
     """The search skips positions whose character is outside _CUE_START: a cue that could begin

@@ -37,9 +37,7 @@ def test_each_prediction_is_one_json_line_in_the_utc_day_file(
     assert clf.stats()["logged"] == 3
 
 
-@settings(
-    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=50, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(max_size=400), chars=st.integers(min_value=0, max_value=80))
 def test_logged_text_never_exceeds_log_text_chars(
     make_classifier: Make, tmp_path, text, chars

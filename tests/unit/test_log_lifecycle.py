@@ -127,9 +127,7 @@ def test_without_settings_nothing_is_swept(clock: FrozenClock, tmp_path: Path) -
     assert sorted(tmp_path.iterdir()) == sorted(paths)
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     files=st.dictionaries(st.integers(min_value=-2, max_value=40), st.booleans(), max_size=12),
     retention=st.none() | st.integers(min_value=1, max_value=30),

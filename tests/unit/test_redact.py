@@ -13,7 +13,7 @@ from types import FrameType
 
 import phonenumbers
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
@@ -514,7 +514,7 @@ PII = cards() | ibans() | PHONES | st.emails() | st.ip_addresses().map(str)
 URLS = st.builds("https://{}/{}".format, st.from_regex(r"[a-z]{1,20}\.com", fullmatch=True), WORDS)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(
     parts=st.lists(WORDS | PII | URLS, max_size=120),
     chars=st.integers(min_value=0, max_value=120),
@@ -539,7 +539,7 @@ GUARDED = [(needs, pattern) for needs, pattern, _ in _PASSES if needs is not Non
 
 
 @pytest.mark.parametrize(("needs", "pattern"), GUARDED, ids=[p.pattern[:24] for _, p in GUARDED])
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300)
 @given(data=st.data())
 def test_a_pass_is_skipped_only_on_text_its_pattern_cannot_match(
     needs: re.Pattern[str], pattern: re.Pattern[str], data: st.DataObject

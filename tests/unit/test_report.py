@@ -445,7 +445,7 @@ _GARBAGE: st.SearchStrategy[bytes] = st.one_of(
 )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(
     lines=st.lists(
         st.tuples(st.booleans(), _GARBAGE.map(lambda g: g.replace(b"\n", b" ")).filter(bool)),
@@ -547,7 +547,7 @@ def test_a_gzip_bomb_stops_at_the_size_cap(tmp_path: Path, monkeypatch: pytest.M
     assert 0 < file_stats.records * len(line) <= 100 * 1024
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30)
 @given(hostile=st.text(alphabet=st.characters(categories=["Cc", "Cf"]), min_size=1, max_size=20))
 def test_report_never_prints_control_characters_from_a_log(hostile: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:

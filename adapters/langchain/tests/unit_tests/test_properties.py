@@ -51,7 +51,7 @@ any_input = st.one_of(
 )
 
 slow_fixture = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
 
