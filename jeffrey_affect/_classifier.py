@@ -328,12 +328,14 @@ class AffectClassifier:
         if embeddings.shape != (len(texts), self._encoder.dimension):
             reason = f"{ENCODER_SHAPE} {embeddings.shape}"
             return {t: self._regex(t, reason) for t in texts}
-        finite = [bool(row.all()) for row in np.isfinite(embeddings)]
-        pairs = list(zip(texts, finite, strict=True))
+        finite_rows = np.all(np.isfinite(embeddings), axis=1)
+        if finite_rows.all():
+            return self._score_embedded(texts, embeddings)
+        pairs = list(zip(texts, map(bool, finite_rows), strict=True))
         out = {t: self._regex(t, NON_FINITE) for t, ok in pairs if not ok}
-        if any(finite):
+        if finite_rows.any():
             embedded = [t for t, ok in pairs if ok]
-            out.update(self._score_embedded(embedded, embeddings[np.asarray(finite)]))
+            out.update(self._score_embedded(embedded, embeddings[finite_rows]))
         return out
 
     def _score_embedded(self, texts: list[str], embeddings: np.ndarray) -> dict[str, _Outcome]:

@@ -177,6 +177,12 @@ class LinearHead:
             else:
                 self._unigrams[first] = feature
         self._idf: list[float] = self.arrays["ngram_idf"].tolist()
+        # The temperature and the biases folded in once: each numpy call costs on every turn.
+        scale = 1.0 / spec.temperature
+        self._embedding_weights = self.arrays["embedding_weights"] * scale
+        self._lexicon_weights = self.arrays["lexicon_weights"] * scale
+        self._ngram_weights = self.arrays["ngram_weights"] * scale
+        self._offset = self.arrays["intercept"] * scale + self.arrays["bias"]
         unknown = unknown_token(tokenizer)
 
         def read(chunk: str) -> tuple[str, ...]:
@@ -203,14 +209,12 @@ class LinearHead:
             raise ValueError(
                 f"embedding dimension {embeddings.shape[1]} != head's {self.dimension}"
             )
-        a = self.arrays
-        raw: np.ndarray = (
-            embeddings.astype(np.float64) @ a["embedding_weights"]
-            + lexicon_features(texts) @ a["lexicon_weights"]
+        logits: np.ndarray = (
+            embeddings @ self._embedding_weights
+            + lexicon_features(texts) @ self._lexicon_weights
             + self._ngram_scores(texts)
-            + a["intercept"]
+            + self._offset
         )
-        logits: np.ndarray = raw / self.spec.temperature + a["bias"]
         return logits
 
     def _ngram_scores(self, texts: Sequence[str]) -> np.ndarray:
@@ -218,7 +222,7 @@ class LinearHead:
         weights would give it: Python counts a turn's few n-grams, numpy does the arithmetic in
         two calls."""
         scores = np.zeros((len(texts), len(EMOTIONS)))
-        idf, ngram_weights = self._idf, self.arrays["ngram_weights"]
+        idf, ngram_weights = self._idf, self._ngram_weights
         for row, text in enumerate(texts):
             tokens = self._tokens(text)
             # map and Counter run in C; the n-grams outside the vocabulary count as _OUTSIDE
