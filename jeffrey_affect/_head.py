@@ -177,11 +177,11 @@ class LinearHead:
             else:
                 self._unigrams[first] = feature
         self._idf: list[float] = self.arrays["ngram_idf"].tolist()
-        # The temperature and the biases folded in once: each numpy call costs on every turn.
+        # The temperature and the biases folded in once: each numpy call costs on every turn. The
+        # n-gram block divides by the temperature itself rather than keep a second copy.
         scale = 1.0 / spec.temperature
         self._embedding_weights = self.arrays["embedding_weights"] * scale
         self._lexicon_weights = self.arrays["lexicon_weights"] * scale
-        self._ngram_weights = self.arrays["ngram_weights"] * scale
         self._offset = self.arrays["intercept"] * scale + self.arrays["bias"]
         unknown = unknown_token(tokenizer)
 
@@ -219,10 +219,11 @@ class LinearHead:
 
     def _ngram_scores(self, texts: Sequence[str]) -> np.ndarray:
         """The n-gram block's share of each text's logits, as scikit-learn's TF-IDF times the
-        weights would give it: Python counts a turn's few n-grams, numpy does the arithmetic in
-        two calls."""
+        weights would give it, over the temperature: Python counts a turn's few n-grams, numpy does
+        the arithmetic in two calls."""
         scores = np.zeros((len(texts), len(EMOTIONS)))
-        idf, ngram_weights = self._idf, self._ngram_weights
+        idf, ngram_weights = self._idf, self.arrays["ngram_weights"]
+        temperature = self.spec.temperature
         for row, text in enumerate(texts):
             tokens = self._tokens(text)
             # map and Counter run in C; the n-grams outside the vocabulary count as _OUTSIDE
@@ -232,5 +233,6 @@ class LinearHead:
             if not counts:
                 continue
             values = [(1.0 + log(n)) * idf[f] for f, n in counts.items()]
-            scores[row] = np.dot(values, ngram_weights[list(counts)]) / hypot(*values)
+            norm = hypot(*values) * temperature
+            scores[row] = np.dot(values, ngram_weights[list(counts)]) / norm
         return scores
