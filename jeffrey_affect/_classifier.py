@@ -249,7 +249,8 @@ class AffectClassifier:
         """Classify many turns with one encoder call per 64 cache misses.
 
         Cheaper than a loop of ``classify``: repeated and cached turns are encoded once or not at
-        all. ``latency_ms`` of each result is the batch's wall time divided by its size.
+        all. ``latency_ms`` of each result is the batch's wall time divided by its size (the
+        ``batch_size`` of its log line).
 
         Args:
             texts: The turns, in order.
