@@ -37,8 +37,9 @@ class AffectRunnable(Runnable[AffectInput, AffectResult]):
 
     Args:
         classifier: The classifier to run, to share one (and its cache) with other code.
-        config: Settings for a classifier of its own; neither argument means
-            ``AffectClassifier()``.
+        config: Settings for a classifier of its own (its ``log_dir``, or
+            ``log_enabled=False``); neither argument means ``AffectClassifier()``, which logs to
+            ``logs/predictions`` under the working directory.
 
     Raises:
         TypeError: ``classifier`` is not an AffectClassifier (settings go in ``config``).
