@@ -113,7 +113,7 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
     Example:
         >>> from langchain.agents import create_agent
         >>> from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-        >>> from jeffrey_affect import AffectClassifier, AffectConfig
+        >>> from jeffrey_affect import AffectConfig
         >>> from langchain_jeffrey_affect import AffectMiddleware
         >>> affect = AffectMiddleware(config=AffectConfig(log_enabled=False), adapt_tone=True)
         >>> model = GenericFakeChatModel(messages=iter(["I'm so sorry.", "Take your time."]))
