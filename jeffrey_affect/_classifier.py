@@ -240,19 +240,26 @@ class AffectClassifier:
         """
         return await asyncio.to_thread(self.classify, text)
 
-    async def aclassify_batch(self, texts: Sequence[str]) -> list[AffectResult]:
+    async def aclassify_batch(
+        self, texts: Sequence[str], *, record: bool = True
+    ) -> list[AffectResult]:
         """``classify_batch`` in a worker thread, for the same reason as ``aclassify``: the same
         arguments, results and errors."""
-        return await asyncio.to_thread(self.classify_batch, texts)
+        return await asyncio.to_thread(self.classify_batch, texts, record=record)
 
-    def classify_batch(self, texts: Sequence[str]) -> list[AffectResult]:
+    def classify_batch(self, texts: Sequence[str], *, record: bool = True) -> list[AffectResult]:
         """Classify many turns with one encoder call per 64 cache misses.
 
         Cheaper than a loop of ``classify``: repeated and cached turns are encoded once or not at
-        all. ``latency_ms`` of each result is the batch's wall time divided by its size.
+        all. ``latency_ms`` of each result is the batch's wall time divided by its size (the
+        ``batch_size`` of its log line).
 
         Args:
             texts: The turns, in order.
+            record: False for turns classified once already, such as an agent's earlier turns
+                read again to rebuild its history: results alone, with no log line, no count in
+                ``stats()`` and no telemetry, so that the log and the metrics count each turn
+                once.
 
         Returns:
             One AffectResult per turn, in the same order.
@@ -274,6 +281,8 @@ class AffectClassifier:
         for t in texts:
             if not isinstance(t, str):
                 raise TypeError(f"classify_batch() expects str items, got {type(t).__name__}")
+        if not record:
+            return self._classify(texts, record=False)
         return self._traced("classify_batch", texts)
 
     def _traced(self, operation: Operation, texts: Sequence[str]) -> list[AffectResult]:
@@ -282,7 +291,7 @@ class AffectClassifier:
             return self._classify(texts)
         return self._telemetry.traced(operation, texts, self._classify)
 
-    def _classify(self, texts: Sequence[str]) -> list[AffectResult]:
+    def _classify(self, texts: Sequence[str], *, record: bool = True) -> list[AffectResult]:
         started = time.perf_counter()
         clean = [preprocess_light(t) for t in texts]
         found: dict[str, _Outcome] = {}
@@ -302,7 +311,8 @@ class AffectClassifier:
                             self._cache[c] = outcome
         latency_ms = (time.perf_counter() - started) * 1000 / max(len(texts), 1)
         results = [self._result(found.get(c, _EMPTY), c in hits, latency_ms) for c in clean]
-        self._record(results, clean)
+        if record:
+            self._record(results, clean)
         return results
 
     def _score(self, texts: list[str]) -> dict[str, _Outcome]:

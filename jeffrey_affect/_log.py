@@ -43,7 +43,12 @@ read and swept."""
 
 
 class LogRecord(BaseModel):
-    """One log line. Strict, so a wrongly typed field (``"12"`` for a number) marks it malformed."""
+    """One log line. Strict, so a wrongly typed field (``"12"`` for a number) marks it malformed.
+
+    ``batch_size`` is the number of turns in the call that made the line: 1 for ``classify``, n
+    for a ``classify_batch`` of n, whose ``latency_ms`` is the call's time over n, a mean rather
+    than the turn's own. Lines written before it was recorded lack it and read as 1.
+    """
 
     model_config = ConfigDict(strict=True, allow_inf_nan=False, frozen=True)
 
@@ -54,13 +59,14 @@ class LogRecord(BaseModel):
     route: Route
     fallback_reason: str | None
     latency_ms: float = Field(ge=0.0)
+    batch_size: int = Field(default=1, ge=1)
     cache_hit: bool
     low_confidence: bool
     model_version: str
     class_prior: str
 
 
-_RESULT_FIELDS = set(LogRecord.model_fields) - {"timestamp", "text"}
+_RESULT_FIELDS = set(LogRecord.model_fields) - {"timestamp", "text", "batch_size"}
 
 QUEUE_SIZE = 4096
 """Lines waiting for the writer thread. A call's lines are queued together while fewer wait, and
@@ -157,10 +163,11 @@ class PredictionLog:
         _, self._writer_tag = _claim(self.directory, lock=False)
         self._open_today()
 
-    def line(self, result: AffectResult, text: str, now: datetime) -> str:
+    def line(self, result: AffectResult, text: str, now: datetime, batch_size: int = 1) -> str:
         record = LogRecord(
             timestamp=now,
             text=self._logged_text(text),
+            batch_size=batch_size,
             **result.model_dump(include=_RESULT_FIELDS),
         )
         return record.model_dump_json() + "\n"
@@ -170,7 +177,8 @@ class PredictionLog:
 
     def write(self, entries: Sequence[tuple[AffectResult, str]]) -> None:
         """Queue one call's lines (each result with its turn) for the writer thread, never
-        waiting: a full queue drops them, counted."""
+        waiting: a full queue drops them, counted. Each line's ``batch_size`` is the number of
+        entries, the turns whose time the call's ``latency_ms`` divides."""
         if not entries:
             return
         call = (datetime.now(UTC), list(entries))
@@ -251,7 +259,7 @@ class PredictionLog:
             lines = []
             for result, text in entries:
                 try:
-                    lines.append(self.line(result, text, now).encode("utf-8"))
+                    lines.append(self.line(result, text, now, len(entries)).encode("utf-8"))
                 except Exception as exc:  # a redactor that fails loses its own line only
                     if not self._redactor_warned:
                         self._redactor_warned = True

@@ -25,7 +25,8 @@ Operation = Literal["classify", "classify_batch"]
 
 # Instruments: (name, unit, description). Units are UCUM, counts in braces, as the conventions say.
 PREDICTIONS = ("jeffrey_affect.predictions", "{prediction}", "Classified turns")
-FALLBACKS = ("jeffrey_affect.fallbacks", "{fallback}", "Turns the linear head did not serve")
+FALLBACKS = ("jeffrey_affect.fallbacks", "{fallback}", "Turns the linear head failed to serve")
+EMPTY_TURNS = ("jeffrey_affect.empty_turns", "{turn}", "Empty turns, neutral without a model")
 DURATION = ("jeffrey_affect.classification.duration", "s", "Time to classify one turn")
 CACHE_LOOKUPS = ("jeffrey_affect.cache.lookups", "{lookup}", "Embedding cache hits and misses")
 LOG_LINES = ("jeffrey_affect.log.lines", "{line}", "Prediction log lines by outcome")
@@ -40,6 +41,7 @@ CONFIDENCE = "jeffrey_affect.confidence"
 ROUTE = "jeffrey_affect.route"
 LOW_CONFIDENCE = "jeffrey_affect.low_confidence"
 FALLBACK_REASON = "jeffrey_affect.fallback.reason"
+EMPTY_TURN = "jeffrey_affect.turn.empty"
 CACHE_HIT = "jeffrey_affect.cache.hit"
 CACHE_RESULT = "jeffrey_affect.cache.result"
 LOG_OUTCOME = "jeffrey_affect.log.outcome"
@@ -51,17 +53,26 @@ BATCH_ROUTES = "jeffrey_affect.batch.routes"
 BATCH_CONFIDENCE_MIN = "jeffrey_affect.batch.confidence.min"
 BATCH_LOW_CONFIDENCE_COUNT = "jeffrey_affect.batch.low_confidence_count"
 BATCH_FALLBACK_COUNT = "jeffrey_affect.batch.fallback_count"
+BATCH_EMPTY_COUNT = "jeffrey_affect.batch.empty_count"
 BATCH_TEXTS = "jeffrey_affect.batch.texts"
 ERROR_TYPE = "error.type"  # the conventions' own key
 
-FallbackClass = Literal["empty_text", "encoder_error", "encoder_output", "head_error", "artifacts"]
+FallbackClass = Literal["encoder_error", "encoder_output", "head_error", "artifacts"]
 
 
-def fallback_class(reason: str) -> FallbackClass:
-    """Why the linear head did not serve, from a closed set: a reason's own words (an exception
-    type, a file name) never become an attribute, so a metric's series stay few and known."""
-    if reason == reasons.EMPTY_TEXT:
-        return "empty_text"
+def is_empty(result: AffectResult) -> bool:
+    """An empty turn is answered neutral by the regex route by design, not for want of a model:
+    counted apart from the fallbacks, so that blank messages do not raise the fallback alarm."""
+    return result.fallback_reason == reasons.EMPTY_TEXT
+
+
+def fallback_class(result: AffectResult) -> FallbackClass | None:
+    """Why the linear head failed to serve, from a closed set (None when it served, or the turn
+    was empty): a reason's own words (an exception type, a file name) never become an attribute,
+    so a metric's series stay few and known."""
+    reason = result.fallback_reason
+    if reason is None or is_empty(result):
+        return None
     if reason.startswith(reasons.ENCODER_FAILED):
         return "encoder_error"
     if reason.startswith((reasons.ENCODER_SHAPE, reasons.NON_FINITE)):
@@ -114,6 +125,7 @@ class Telemetry:
         self._tracer = trace.get_tracer(SCOPE)
         self._predictions = meter.create_counter(*PREDICTIONS)
         self._fallbacks = meter.create_counter(*FALLBACKS)
+        self._empty_turns = meter.create_counter(*EMPTY_TURNS)
         self._duration = meter.create_histogram(
             *DURATION, explicit_bucket_boundaries_advisory=DURATION_BUCKETS
         )
@@ -167,10 +179,10 @@ class Telemetry:
             self._predictions.add(
                 1, {EMOTION: r.emotion, ROUTE: r.route, LOW_CONFIDENCE: r.low_confidence}
             )
-            if r.fallback_reason is not None:
-                self._fallbacks.add(
-                    1, {FALLBACK_REASON: fallback_class(r.fallback_reason), **route}
-                )
+            if is_empty(r):
+                self._empty_turns.add(1)
+            elif (reason := fallback_class(r)) is not None:
+                self._fallbacks.add(1, {FALLBACK_REASON: reason, **route})
             self._cache.add(1, {CACHE_RESULT: "hit" if r.cache_hit else "miss"})
             self._duration.record(r.latency_ms / 1000, route)
 
@@ -183,8 +195,10 @@ class Telemetry:
             LOW_CONFIDENCE: r.low_confidence,
             CACHE_HIT: r.cache_hit,
         }
-        if r.fallback_reason is not None:
-            attributes[FALLBACK_REASON] = fallback_class(r.fallback_reason)
+        if is_empty(r):
+            attributes[EMPTY_TURN] = True
+        elif (reason := fallback_class(r)) is not None:
+            attributes[FALLBACK_REASON] = reason
         if self._capture:
             attributes[TEXT] = self._logged(text)
         return attributes
@@ -200,7 +214,8 @@ class Telemetry:
             BATCH_EMOTIONS: sorted({r.emotion for r in results}),
             BATCH_ROUTES: sorted({r.route for r in results}),
             BATCH_LOW_CONFIDENCE_COUNT: sum(r.low_confidence for r in results),
-            BATCH_FALLBACK_COUNT: sum(r.fallback_reason is not None for r in results),
+            BATCH_FALLBACK_COUNT: sum(fallback_class(r) is not None for r in results),
+            BATCH_EMPTY_COUNT: sum(map(is_empty, results)),
         }
         if results:
             attributes[BATCH_CONFIDENCE_MIN] = min(r.confidence for r in results)

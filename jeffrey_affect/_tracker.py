@@ -41,14 +41,17 @@ class ConversationAffect(BaseModel):
 
     ``latest`` is the last entry of ``history`` (oldest first, bounded by the tracker's
     ``history_size``), ``mood`` the smoothed score vector, ``escalation`` the rule documented on
-    AffectTracker, and ``turns`` every turn observed, including those history no longer holds.
+    AffectTracker, ``turns`` every turn observed, including those history no longer holds, and
+    ``escalation_window`` the window ``escalation`` was computed with: a tracker resumes only a
+    snapshot of its own window. It is None in snapshots made before it was recorded.
 
     Raises:
         pydantic.ValidationError: ``latest`` is not the last entry of ``history``, ``turns``
             is less than its length, an entry's ``scores`` lack a label or hold a value outside
-            [0, 1], ``mood`` lacks a label or holds a non-finite value, or ``escalation`` is True
-            with fewer turns in ``history`` than any escalation window: a snapshot edited into
-            nonsense is refused.
+            [0, 1], ``mood`` lacks a label or holds a non-finite value, ``escalation_window`` is
+            below 2, or ``escalation`` is True with fewer turns in ``history`` than the
+            escalation window (without one, than any window): a snapshot edited into nonsense
+            is refused.
 
     Example:
         >>> from jeffrey_affect import ConversationAffect
@@ -63,6 +66,7 @@ class ConversationAffect(BaseModel):
     mood: dict[Emotion, float] = Field(default_factory=dict)
     escalation: bool = False
     turns: int = Field(default=0, ge=0)
+    escalation_window: int | None = Field(default=None, ge=_MIN_WINDOW)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -82,10 +86,15 @@ class ConversationAffect(BaseModel):
             raise ValueError(f"mood must be empty or hold a value for each of {EMOTIONS}")
         if not all(math.isfinite(v) for v in self.mood.values()):
             raise ValueError("mood values must be finite")
-        if self.escalation and len(self.history) < _MIN_WINDOW:
+        window = self.escalation_window or _MIN_WINDOW
+        if self.escalation and len(self.history) < window:
             raise ValueError(
                 f"escalation cannot be True with len(history)={len(self.history)}: "
-                f"no escalation window is shorter than {_MIN_WINDOW}"
+                + (
+                    f"the escalation window is {window}"
+                    if self.escalation_window
+                    else f"no escalation window is shorter than {_MIN_WINDOW}"
+                )
             )
         return self
 
@@ -228,19 +237,24 @@ class AffectTracker:
     ) -> Self:
         """Resume a conversation from a snapshot, e.g. the dict ``attach`` left in agent state.
 
+        A snapshot's ``escalation`` and history were kept for its ``escalation_window``, so
+        another window is refused rather than read as if it were the snapshot's. A snapshot
+        without one (made before snapshots recorded it) is taken to have this tracker's.
+
         Args:
             classifier: As for the constructor.
             state: A ConversationAffect, or its JSON-ready dict.
             history_size: As for the constructor; a longer snapshot keeps its latest entries.
             mood_alpha: As for the constructor.
-            escalation_window: As for the constructor.
+            escalation_window: As for the constructor; the snapshot's, when it records one.
 
         Returns:
             A tracker that continues the conversation where the snapshot left it.
 
         Raises:
             pydantic.ValidationError: ``state`` is not a valid snapshot.
-            ValueError: the settings are invalid, as for the constructor.
+            ValueError: the settings are invalid, as for the constructor, or the snapshot
+                records another ``escalation_window``.
 
         Example:
             >>> from jeffrey_affect import AffectClassifier, AffectConfig, AffectTracker
@@ -251,6 +265,13 @@ class AffectTracker:
             1
         """
         snapshot = ConversationAffect.model_validate(state)
+        saved = snapshot.escalation_window
+        if saved is not None and saved != escalation_window:
+            raise ValueError(
+                f"the snapshot was made with escalation_window={saved}, not {escalation_window}: "
+                f"resume it with escalation_window={saved}, or start the conversation afresh "
+                "with a new AffectTracker"
+            )
         tracker = cls(
             classifier,
             history_size=history_size,
@@ -352,6 +373,7 @@ class AffectTracker:
                 mood=mood,
                 escalation=is_escalating(kept, self._window),
                 turns=self._turns + 1,
+                escalation_window=self._window,
             )
             self._history, self._mood = history, mood
             self._escalation, self._turns = snapshot.escalation, snapshot.turns
@@ -365,4 +387,5 @@ class AffectTracker:
             mood=dict(self._mood),
             escalation=self._escalation,
             turns=self._turns,
+            escalation_window=self._window,
         )

@@ -1,14 +1,16 @@
 """The ``jeffrey-affect`` command."""
 
 import argparse
-import itertools
+import codecs
+import io
 import json
 import math
 import os
 import sys
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, TextIO, cast, get_args
 
 from jeffrey_affect._classifier import AffectClassifier
 from jeffrey_affect._config import AffectConfig, NamedPrior
@@ -19,7 +21,10 @@ from jeffrey_affect._report import build_report
 from jeffrey_affect.batch import Engine, score_file
 
 STDIN_BATCH = 256
-"""Lines of ``classify --stdin`` classified, printed and flushed together."""
+"""The most lines of ``classify --stdin`` classified, printed and flushed together."""
+
+STDIN_READ = 1 << 16
+"""The most bytes of ``classify --stdin`` taken by one read: what is waiting, up to this."""
 
 DEMO_TURNS = (
     "the app crashed again, I'm so done",
@@ -41,17 +46,39 @@ def _classifier(**overrides: object) -> AffectClassifier:
 
 
 def _cmd_classify(args: argparse.Namespace) -> int:
-    """``--stdin`` is read in batches and each printed at once: any length, bounded memory."""
+    """Each batch is printed as soon as it is classified: any length, bounded memory."""
     if args.stdin == bool(args.texts):
         print("give TEXT arguments or --stdin, not both", file=sys.stderr)
         return 2
     clf = _classifier()
-    lines = (line.rstrip("\n") for line in sys.stdin) if args.stdin else iter(args.texts)
-    while texts := list(itertools.islice(lines, STDIN_BATCH)):
+    for texts in _stdin_batches(sys.stdin) if args.stdin else [args.texts]:
         for result in clf.classify_batch(texts):
             print(result.model_dump_json())
         sys.stdout.flush()
     return 0
+
+
+def _stdin_batches(stream: TextIO) -> Iterator[list[str]]:
+    """The lines of ``stream`` (without their newline), in batches of those already waiting.
+
+    Each read takes what the pipe or terminal holds and waits only when it holds nothing, so a
+    line sent alone is answered (and logged with its own latency) before the next arrives, while
+    a file goes through in batches of up to STDIN_BATCH, whose log lines say their latency is
+    a batch mean.
+    """
+    source = cast(io.BufferedIOBase, stream.buffer)  # a BufferedReader, typed as BinaryIO
+    decode = codecs.getincrementaldecoder(stream.encoding)(stream.errors or "strict").decode
+    started: list[str] = []  # the pieces of a line that reads have cut
+    while chunk := source.read1(STDIN_READ):
+        *ended, rest = decode(chunk).split("\n")
+        if ended:
+            ended[0] = "".join([*started, ended[0]])
+            started = []
+            for start in range(0, len(ended), STDIN_BATCH):
+                yield ended[start : start + STDIN_BATCH]
+        started.append(rest)
+    if last := "".join(started) + decode(b"", final=True):
+        yield [last]
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -282,7 +309,12 @@ def build_parser() -> argparse.ArgumentParser:
         f"{AffectConfig.model_fields['log_dir'].default}).",
     )
     p.add_argument("texts", nargs="*", metavar="TEXT")
-    p.add_argument("--stdin", action="store_true", help="read one text a line from stdin")
+    p.add_argument(
+        "--stdin",
+        action="store_true",
+        help="read one text a line from stdin, each answered as it arrives (the lines already "
+        "waiting are classified together)",
+    )
     p.set_defaults(run=_cmd_classify)
 
     p = sub.add_parser("demo", help="classify a handful of varied turns")

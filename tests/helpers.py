@@ -80,6 +80,7 @@ LOGGED_FIELDS = {
     "route",
     "fallback_reason",
     "latency_ms",
+    "batch_size",
     "cache_hit",
     "low_confidence",
     "model_version",

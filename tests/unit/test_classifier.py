@@ -12,7 +12,7 @@ import pytest
 from jeffrey_affect import EMOTIONS, AffectClassifier, AffectConfig, AffectResult
 from jeffrey_affect._classifier import ENCODE_CHUNK
 from jeffrey_affect._config import TEMPERED_PRIOR_POWER
-from tests.helpers import PATIENCE_S, CountingEncoder, FakeEncoder, assert_valid
+from tests.helpers import PATIENCE_S, CountingEncoder, FakeEncoder, assert_valid, log_lines
 
 Make = Callable[..., AffectClassifier]
 
@@ -74,6 +74,26 @@ def test_a_big_batch_is_encoded_a_chunk_at_a_time_longest_first(
     assert [t for c in counting.calls for t in c] == sorted(texts, key=len, reverse=True)
     assert [r.emotion for r in results] == [clf.classify(t).emotion for t in texts]
     assert {r.route for r in results} == {"linear_head"}
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_turns_classified_again_unrecorded_leave_no_log_line_and_no_count(
+    make_classifier: Make, tmp_path: Path, mode: str
+) -> None:
+    turns = ["my order is late", "", "thanks, that fixed it!"]
+    clf = make_classifier()
+    first = clf.classify_batch(turns)
+    clf.close()  # its lines written and counted
+    before = clf.stats()
+    again = (
+        clf.classify_batch(turns, record=False)
+        if mode == "sync"
+        else asyncio.run(clf.aclassify_batch(turns, record=False))
+    )
+    clf.close()
+    assert [(r.emotion, r.scores) for r in again] == [(r.emotion, r.scores) for r in first]
+    assert clf.stats() == before
+    assert len(log_lines(tmp_path / "logs")) == len(turns)
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t\x00"])

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from jeffrey_affect import AffectClassifier
-from jeffrey_affect._log import PredictionLog, log_host, logged_text, traced_text
+from jeffrey_affect._log import LogRecord, PredictionLog, log_host, logged_text, traced_text
 from jeffrey_affect._redact import MARGIN, redact
 from tests.helpers import LOGGED_FIELDS, REPO, RaisingEncoder, log_lines, made_result
 
@@ -35,6 +36,28 @@ def test_each_prediction_is_one_json_line_in_the_utc_day_file(
     assert datetime.fromisoformat(str(lines[0]["timestamp"])).tzinfo is not None
     assert oct(path.stat().st_mode & 0o777) == oct(0o600)
     assert clf.stats()["logged"] == 3
+
+
+def test_a_line_says_how_many_turns_its_latency_is_the_mean_of(
+    make_classifier: Make, tmp_path
+) -> None:
+    with make_classifier(log_dir=tmp_path / "logs") as clf:
+        alone = clf.classify("where is my order?")
+        batch = clf.classify_batch(["I'm thrilled!", "", "where is my order?"])
+        clf.classify_batch(["one turn in a batch"])
+    lines = log_lines(tmp_path / "logs")
+    assert [line["batch_size"] for line in lines] == [1, 3, 3, 3, 1]
+    assert lines[0]["latency_ms"] == alone.latency_ms
+    assert [line["latency_ms"] for line in lines[1:4]] == [r.latency_ms for r in batch]
+    assert len({r.latency_ms for r in batch}) == 1  # the batch's time over its size
+
+
+def test_a_line_written_before_batch_size_reads_as_one_turn(tmp_path) -> None:
+    line = json.loads(PredictionLog(tmp_path, text_chars=40).line(RESULT, "hi", datetime.now(UTC)))
+    del line["batch_size"]
+    assert LogRecord.model_validate_json(json.dumps(line)).batch_size == 1
+    with pytest.raises(ValidationError, match="batch_size"):
+        LogRecord.model_validate_json(json.dumps(line | {"batch_size": 0}))
 
 
 @settings(max_examples=50, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -137,7 +137,7 @@ def test_escalation_window_is_configurable() -> None:
 
 def test_observe_returns_the_result_and_counts_turns() -> None:
     tracker = AffectTracker(ScriptedClassifier(CALM_TO_ANGRY))
-    assert tracker.state == ConversationAffect()
+    assert tracker.state == ConversationAffect(escalation_window=3)
     for i, (text, expected) in enumerate(CALM_TO_ANGRY, start=1):
         assert tracker.observe(text) == expected
         assert tracker.state.latest == expected
@@ -232,6 +232,44 @@ def test_state_round_trips_through_json_and_escalation_spans_the_restore() -> No
     assert resumed.state.turns == 3
 
 
+@given(saved=st.integers(2, 6), resumed=st.integers(2, 6))
+def test_a_snapshot_resumes_only_under_the_window_it_was_made_with(
+    saved: int, resumed: int
+) -> None:
+    script = [*CALM_TO_ANGRY, *ANGRY_TO_THANKS]
+    tracker = AffectTracker(ScriptedClassifier(script), escalation_window=saved)
+    for text, _ in script:
+        tracker.observe(text)
+    dumped = json.loads(json.dumps(tracker.state.model_dump(mode="json")))
+    assert dumped["escalation_window"] == saved
+
+    classifier = ScriptedClassifier(script)
+    if resumed != saved:
+        with pytest.raises(ValueError, match=f"made with escalation_window={saved}, not {resumed}"):
+            AffectTracker.from_state(classifier, dumped, escalation_window=resumed)
+    else:
+        again = AffectTracker.from_state(classifier, dumped, escalation_window=saved)
+        assert again.state == tracker.state
+
+
+@pytest.mark.parametrize("window", [2, 3, 5])
+def test_a_snapshot_without_a_window_takes_the_resuming_trackers(window: int) -> None:
+    """Snapshots made before the window was recorded still load, under the tracker's window."""
+    tracker = AffectTracker(ScriptedClassifier(CALM_TO_ANGRY))
+    for text, _ in CALM_TO_ANGRY[:2]:
+        tracker.observe(text)
+    older = tracker.state.model_dump(mode="json")
+    del older["escalation_window"]
+
+    resumed = AffectTracker.from_state(
+        ScriptedClassifier(CALM_TO_ANGRY), older, escalation_window=window
+    )
+    resumed.observe(CALM_TO_ANGRY[2][0])
+
+    assert resumed.state.escalation_window == window
+    assert resumed.state.escalation is (window <= 3)  # calm, annoyed, angry: three turns
+
+
 def test_from_state_trims_history_to_the_new_size() -> None:
     script = [(f"turn {i}", result(joy=0.5)) for i in range(6)]
     tracker = AffectTracker(ScriptedClassifier(script))
@@ -320,6 +358,13 @@ def test_from_state_refuses_escalation_before_any_window_is_full(kept: int) -> N
         ValidationError, match=f"escalation cannot be True with len\\(history\\)={kept}"
     ):
         AffectTracker.from_state(ScriptedClassifier([]), snap)
+
+
+def test_from_state_refuses_escalation_before_the_recorded_window_is_full() -> None:
+    snap = _valid_snapshot()  # escalating after three turns, under the window of 3
+    snap["escalation_window"] = 4
+    with pytest.raises(ValidationError, match="len\\(history\\)=3: the escalation window is 4"):
+        ConversationAffect.model_validate(snap)
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from typing import Annotated, Any, NamedTuple, NotRequired, TypeVar
 
 from langchain.agents.middleware import AgentMiddleware, AgentState, ModelRequest, ModelResponse
 from langchain.agents.middleware.types import ModelCallResult, OmitFromInput, PrivateStateAttr
-from langchain_core.messages import SystemMessage
+from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 from pydantic import AfterValidator, Field, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
@@ -15,14 +15,15 @@ from jeffrey_affect import (
     EMOTIONS,
     ESCALATION_WINDOW,
     AffectClassifier,
+    AffectConfig,
     AffectResult,
     Emotion,
     TonePolicy,
     is_escalating,
 )
 from jeffrey_affect._result import Route
-from langchain_jeffrey_affect._runnable import checked_classifier
-from langchain_jeffrey_affect._text import last_human, message_text
+from langchain_jeffrey_affect._runnable import classifier_for
+from langchain_jeffrey_affect._text import message_text
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,14 @@ class _Scored(NamedTuple):
     scores: dict[Emotion, float]
 
 
+class _Turn(NamedTuple):
+    """The newest human message, not yet classified, and the human turns before it."""
+
+    message_id: str | None
+    text: str
+    earlier: list[HumanMessage]
+
+
 _AFFECT = TypeAdapter(AgentAffect)
 _HISTORY = TypeAdapter(list[AgentAffect])
 
@@ -79,35 +88,43 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
     ``affect_history`` shows escalation (``is_escalating``), is appended to the agent's system
     prompt on every model call of the turn.
 
-    ``affect_history`` is agent state, so it carries across invokes only through a checkpointer
-    (``create_agent(..., checkpointer=...)``, invoked with a ``thread_id``). Without one every
-    invoke starts a new history, even when the caller passes the last state's messages back (the
-    history is not in the input schema), and escalation, which needs 3 turns, never shows.
+    ``affect_history`` is agent state: a checkpointer (``create_agent(..., checkpointer=...)``,
+    invoked with a ``thread_id``) carries it from one invoke to the next. Without one, a caller
+    that passes the conversation so far back in ``messages`` gets it rebuilt: whenever the saved
+    history holds fewer turns than the earlier human messages (up to ``history_size``), those
+    turns are classified again, neither logged nor counted a second time
+    (``classify_batch(record=False)``), so escalation shows as it does with a checkpointer.
 
     Args:
-        classifier: The classifier to run; ``None`` is ``AffectClassifier()``.
+        classifier: The classifier to run, to share one (and its cache) with other code.
+        config: Settings for a classifier of its own (its ``log_dir``, or ``log_enabled=False``);
+            neither argument means ``AffectClassifier()``, which logs to ``logs/predictions``
+            under the working directory.
         adapt_tone: Append the tone policy's system prompt to each model call.
         policy: The tone policy for ``adapt_tone``; ``None`` is ``TonePolicy()``.
         history_size: How many turns ``affect_history`` keeps; at least the 3 turns
             ``is_escalating`` reads.
 
     Raises:
-        TypeError: ``classifier`` is not an AffectClassifier (an AffectConfig is not: wrap it
-            in one).
-        ValueError: ``history_size`` is below 3, or a ``policy`` is given without
-            ``adapt_tone``.
+        TypeError: ``classifier`` is not an AffectClassifier (settings go in ``config``).
+        ValueError: ``history_size`` is below 3, a ``policy`` is given without ``adapt_tone``,
+            or both ``classifier`` and ``config`` are given.
 
     Example:
         >>> from langchain.agents import create_agent
         >>> from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-        >>> from jeffrey_affect import AffectClassifier, AffectConfig
+        >>> from jeffrey_affect import AffectConfig
         >>> from langchain_jeffrey_affect import AffectMiddleware
-        >>> clf = AffectClassifier(AffectConfig(log_enabled=False))
-        >>> model = GenericFakeChatModel(messages=iter(["I'm so sorry. Here is what I can do."]))
-        >>> agent = create_agent(model, middleware=[AffectMiddleware(clf, adapt_tone=True)])
+        >>> affect = AffectMiddleware(config=AffectConfig(log_enabled=False), adapt_tone=True)
+        >>> model = GenericFakeChatModel(messages=iter(["I'm so sorry.", "Take your time."]))
+        >>> agent = create_agent(model, middleware=[affect])
         >>> state = agent.invoke({"messages": [{"role": "user", "content": "my dog died today"}]})
         >>> state["affect"]["emotion"], len(state["affect_history"])
         ('sadness', 1)
+        >>> said = {"role": "user", "content": "I can't stop crying"}
+        >>> state = agent.invoke({"messages": [*state["messages"], said]})
+        >>> [a["emotion"] for a in state["affect_history"]]
+        ['sadness', 'sadness']
     """
 
     state_schema = AffectState
@@ -116,6 +133,7 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
         self,
         classifier: AffectClassifier | None = None,
         *,
+        config: AffectConfig | None = None,
         adapt_tone: bool = False,
         policy: TonePolicy | None = None,
         history_size: int = 20,
@@ -127,7 +145,7 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
             )
         if policy is not None and not adapt_tone:
             raise ValueError("a tone policy only applies with adapt_tone=True")
-        self.classifier = checked_classifier(classifier) or AffectClassifier()
+        self.classifier = classifier_for(classifier, config)
         self.adapt_tone = adapt_tone
         self.policy = policy or TonePolicy()
         self.history_size = history_size
@@ -142,8 +160,10 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
         turn = _new_turn(state)
         if turn is None:
             return None
-        message_id, text = turn
-        return self._update(state, message_id, self.classifier.classify(text))
+        history = _stored(state, "affect_history", _HISTORY) or []
+        if missing := self._missing(turn, history):
+            history = [_kept(r) for r in self.classifier.classify_batch(missing, record=False)]
+        return self._update(turn, history, self.classifier.classify(turn.text))
 
     async def abefore_model(
         self, state: AffectState, runtime: Runtime[Any]
@@ -152,8 +172,11 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
         turn = _new_turn(state)
         if turn is None:
             return None
-        message_id, text = turn
-        return self._update(state, message_id, await self.classifier.aclassify(text))
+        history = _stored(state, "affect_history", _HISTORY) or []
+        if missing := self._missing(turn, history):
+            replayed = await self.classifier.aclassify_batch(missing, record=False)
+            history = [_kept(r) for r in replayed]
+        return self._update(turn, history, await self.classifier.aclassify(turn.text))
 
     def wrap_model_call(
         self,
@@ -171,20 +194,22 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
         """``wrap_model_call`` for async agents."""
         return await handler(self._with_tone(request))
 
+    def _missing(self, turn: _Turn, history: list[AgentAffect]) -> list[str]:
+        """The earlier turns to classify again: those the kept history should end with, when it
+        holds fewer (no checkpointer, or a malformed one); none when it holds them all."""
+        wanted = min(len(turn.earlier), self.history_size - 1)
+        if len(history) >= wanted:
+            return []
+        return [message_text(m) for m in turn.earlier[len(turn.earlier) - wanted :]]
+
     def _update(
-        self, state: AffectState, message_id: str | None, result: AffectResult
+        self, turn: _Turn, history: list[AgentAffect], result: AffectResult
     ) -> dict[str, Any]:
-        affect = AgentAffect(
-            emotion=result.emotion,
-            confidence=result.confidence,
-            scores=dict(result.scores),
-            route=result.route,
-            low_confidence=result.low_confidence,
-        )
-        history = [*(_stored(state, "affect_history", _HISTORY) or []), affect]
-        update: dict[str, Any] = {"affect": affect, "affect_history": history[-self.history_size :]}
-        if message_id is not None:
-            update["affect_message_id"] = message_id
+        affect = _kept(result)
+        kept = [*history, affect][-self.history_size :]
+        update: dict[str, Any] = {"affect": affect, "affect_history": kept}
+        if turn.message_id is not None:
+            update["affect_message_id"] = turn.message_id
         return update
 
     def _with_tone(self, request: ModelRequest[Any]) -> ModelRequest[Any]:
@@ -207,12 +232,25 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
         return request.override(system_message=SystemMessage(content=blocks))
 
 
-def _new_turn(state: AffectState) -> tuple[str | None, str] | None:
-    """The newest human message's id and text, unless it has been classified already."""
-    human = last_human(state["messages"])
-    if human is None or (human.id is not None and human.id == state.get("affect_message_id")):
+def _kept(result: AffectResult) -> AgentAffect:
+    return AgentAffect(
+        emotion=result.emotion,
+        confidence=result.confidence,
+        scores=dict(result.scores),
+        route=result.route,
+        low_confidence=result.low_confidence,
+    )
+
+
+def _new_turn(state: AffectState) -> _Turn | None:
+    """The newest human message, unless it has been classified already."""
+    humans = [m for m in state["messages"] if isinstance(m, HumanMessage)]
+    if not humans:
         return None
-    return human.id, message_text(human)
+    *earlier, newest = humans
+    if newest.id is not None and newest.id == state.get("affect_message_id"):
+        return None
+    return _Turn(newest.id, message_text(newest), earlier)
 
 
 def _stored(state: Mapping[str, Any], key: str, adapter: TypeAdapter[T]) -> T | None:

@@ -9,15 +9,16 @@ from jeffrey_affect._log import traced_text
 from langchain_jeffrey_affect._text import AffectInput, affect_text
 
 
-def checked_classifier(classifier: object) -> AffectClassifier | None:
-    """``classifier`` as given, refused here rather than at the first turn if it is not one."""
-    if classifier is None or isinstance(classifier, AffectClassifier):
+def classifier_for(classifier: object, config: AffectConfig | None) -> AffectClassifier:
+    """The classifier given, else one made from ``config``; a wrong argument is refused here
+    rather than at the first turn."""
+    if classifier is not None and config is not None:
+        raise ValueError("pass a classifier or a config, not both: the classifier has one")
+    if classifier is None:
+        return AffectClassifier(config)
+    if isinstance(classifier, AffectClassifier):
         return classifier
-    hint = (
-        ": wrap settings in AffectClassifier(config)"
-        if isinstance(classifier, AffectConfig)
-        else ""
-    )
+    hint = ": pass settings as config=" if isinstance(classifier, AffectConfig) else ""
     raise TypeError(
         f"classifier must be an AffectClassifier, got {type(classifier).__name__}{hint}"
     )
@@ -36,8 +37,9 @@ class AffectRunnable(Runnable[AffectInput, AffectResult]):
 
     Args:
         classifier: The classifier to run, to share one (and its cache) with other code.
-        config: Settings for a classifier of its own; neither argument means
-            ``AffectClassifier()``.
+        config: Settings for a classifier of its own (its ``log_dir``, or
+            ``log_enabled=False``); neither argument means ``AffectClassifier()``, which logs to
+            ``logs/predictions`` under the working directory.
 
     Raises:
         TypeError: ``classifier`` is not an AffectClassifier (settings go in ``config``).
@@ -60,9 +62,7 @@ class AffectRunnable(Runnable[AffectInput, AffectResult]):
     def __init__(
         self, classifier: AffectClassifier | None = None, config: AffectConfig | None = None
     ) -> None:
-        if classifier is not None and config is not None:
-            raise ValueError("pass a classifier or a config, not both: the classifier has one")
-        self.classifier = checked_classifier(classifier) or AffectClassifier(config)
+        self.classifier = classifier_for(classifier, config)
 
     def invoke(
         self, input: AffectInput, config: RunnableConfig | None = None, **kwargs: Any

@@ -1,5 +1,7 @@
 """AffectMiddleware in a real langchain create_agent, on what the real classifier hears."""
 
+from typing import Any
+
 import pytest
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, HumanMessage
@@ -11,9 +13,10 @@ from jeffrey_affect import AffectClassifier, TonePolicy, is_escalating
 from tests.helpers import ScriptedModel, system_prompts
 
 
+@pytest.mark.parametrize("checkpointer", [True, False], ids=["checkpointer", "messages back"])
 @pytest.mark.parametrize("history_size", [3, 20])
 def test_an_escalating_conversation_gets_the_de_escalation_prompt(
-    classifier: AffectClassifier, history_size: int
+    classifier: AffectClassifier, history_size: int, checkpointer: bool
 ) -> None:
     turns = [
         "My package arrived damaged.",
@@ -26,11 +29,13 @@ def test_an_escalating_conversation_gets_the_de_escalation_prompt(
     agent = create_agent(
         model,
         middleware=[AffectMiddleware(classifier, adapt_tone=True, history_size=history_size)],
-        checkpointer=InMemorySaver(),
+        checkpointer=InMemorySaver() if checkpointer else None,
     )
     config: RunnableConfig = {"configurable": {"thread_id": "escalation"}}
+    messages: list[Any] = []
     for text in turns:
-        agent.invoke({"messages": [HumanMessage(text)]}, config)
+        earlier = [] if checkpointer else messages  # without one, the caller keeps the messages
+        messages = agent.invoke({"messages": [*earlier, HumanMessage(text)]}, config)["messages"]
 
     policy = TonePolicy()
     assert system_prompts(model) == [

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,20 @@ from jeffrey_affect import (
     EMOTIONS,
     AffectClassifier,
     AffectConfig,
+    AffectResult,
     AffectTracker,
     TonePolicy,
     is_escalating,
     preprocess_light,
 )
-from tests.helpers import CountingEncoder, ScriptedModel, system_prompts
+from tests.helpers import (
+    CountingEncoder,
+    FakeEncoder,
+    ScriptedModel,
+    log_lines,
+    made_result,
+    system_prompts,
+)
 
 ANGRY = "the third time my order broke and I am furious with you people"
 HAPPY = "It works now, thank you so much!"
@@ -35,6 +44,11 @@ KEPT = {"emotion", "confidence", "scores", "route", "low_confidence"}
 def order_status(order_id: str) -> str:
     """Look up an order."""
     return f"order {order_id} shipped"
+
+
+def kept(result: AffectResult) -> dict[str, Any]:
+    """What the agent state keeps of a result."""
+    return result.model_dump(include=KEPT)
 
 
 def tool_loop() -> ScriptedModel:
@@ -170,13 +184,15 @@ def test_a_history_too_short_to_escalate_is_refused(
 
 
 def test_settings_in_the_classifier_slot_are_refused_at_construction() -> None:
-    with pytest.raises(TypeError, match=r"got AffectConfig: wrap settings in AffectClassifier"):
+    with pytest.raises(TypeError, match=r"got AffectConfig: pass settings as config="):
         AffectMiddleware(AffectConfig(log_enabled=False))  # type: ignore[arg-type]
 
 
 def test_bad_settings_are_refused(classifier: AffectClassifier) -> None:
     with pytest.raises(ValueError, match="adapt_tone"):
         AffectMiddleware(classifier, policy=TonePolicy())
+    with pytest.raises(ValueError, match="not both"):
+        AffectMiddleware(classifier, config=AffectConfig(log_enabled=False))
 
 
 def test_a_client_cannot_set_the_affect(classifier: AffectClassifier) -> None:
@@ -221,7 +237,7 @@ def test_the_state_keeps_only_what_the_agent_needs(classifier: AffectClassifier)
 
 
 @pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
-def test_a_malformed_checkpoint_is_ignored_with_a_warning(
+def test_a_malformed_checkpoint_is_ignored_with_a_warning_and_rebuilt_from_the_messages(
     classifier: AffectClassifier, caplog: pytest.LogCaptureFixture, mode: str
 ) -> None:
     model = ScriptedModel(responses=[AIMessage("Noted.")])
@@ -250,9 +266,106 @@ def test_a_malformed_checkpoint_is_ignored_with_a_warning(
         SYSTEM,
         f"{SYSTEM}\n\n{TonePolicy().for_result(happy).system_prompt}",
     ]
-    assert state["affect_history"] == [state["affect"]]
+    assert state["affect_history"] == [kept(classifier.classify(ANGRY)), state["affect"]]
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warnings == [
         "ignoring malformed 'affect' in the agent state: 1 validation error(s)",
         "ignoring malformed 'affect_history' in the agent state: 5 validation error(s)",
     ]
+
+
+CALM, ANNOYED, FURIOUS = "where is my order?", "still nothing, ugh", "I'm furious, fix it NOW"
+
+
+class Scripted(AffectClassifier):
+    """Answers each scripted turn with its prepared result, so that a conversation escalates
+    without a model, and notes which turns were classified recorded (logged) and which again."""
+
+    def __init__(self, answers: dict[str, AffectResult]) -> None:
+        super().__init__(AffectConfig(log_enabled=False), encoder=FakeEncoder())
+        self.answers = answers
+        self.recorded: list[str] = []
+        self.replayed: list[str] = []
+
+    def classify(self, text: str) -> AffectResult:
+        self.recorded.append(text)
+        return self.answers[text]
+
+    def classify_batch(self, texts: Sequence[str], *, record: bool = True) -> list[AffectResult]:
+        (self.recorded if record else self.replayed).extend(texts)
+        return [self.answers[t] for t in texts]
+
+
+ESCALATING = {
+    CALM: made_result("neutral", 0.9),
+    ANNOYED: made_result("frustration", 0.6),
+    FURIOUS: made_result("anger", 0.8),
+}
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+@pytest.mark.parametrize(
+    ("checkpointer", "passed_back"),
+    [(False, True), (True, False), (True, True)],
+    ids=["messages passed back", "checkpointer", "checkpointer and messages passed back"],
+)
+def test_escalation_shows_with_or_without_a_checkpointer_and_no_turn_counts_twice(
+    checkpointer: bool, passed_back: bool, mode: str
+) -> None:
+    results = list(ESCALATING.values())
+    assert is_escalating(results), "the scripted turns must escalate under the tracker's rule"
+    classifier = Scripted(ESCALATING)
+    model = ScriptedModel(responses=[AIMessage("Sorry.")])
+    agent = create_agent(
+        model,
+        middleware=[AffectMiddleware(classifier, adapt_tone=True)],
+        checkpointer=InMemorySaver() if checkpointer else None,
+    )
+    config: RunnableConfig = {"configurable": {"thread_id": "escalation"}}
+
+    messages: list[Any] = []
+    for text in ESCALATING:
+        given = {"messages": [*messages, HumanMessage(text)] if passed_back else [text]}
+        if mode == "invoke":
+            state = agent.invoke(given, config)
+        else:
+            state = asyncio.run(agent.ainvoke(given, config))
+        messages = state["messages"]
+
+    policy = TonePolicy()
+    assert system_prompts(model) == [
+        policy.for_result(results[0]).system_prompt,
+        policy.for_result(results[1]).system_prompt,
+        policy.escalation.system_prompt,
+    ]
+    assert state["affect_history"] == [kept(r) for r in results]
+    assert classifier.recorded == list(ESCALATING)  # each turn logged once, when it arrived
+    assert classifier.replayed == ([] if checkpointer else [CALM, CALM, ANNOYED])
+
+
+def test_a_rebuilt_history_holds_the_latest_turns_each_logged_once(
+    counting_encoder: CountingEncoder, encoder_calls: list[list[str]], tmp_path: Path
+) -> None:
+    classifier = AffectClassifier(
+        AffectConfig(log_dir=tmp_path, cache_size=0), encoder=counting_encoder
+    )
+    agent = create_agent(
+        ScriptedModel(responses=[AIMessage("Noted.")]),
+        middleware=[AffectMiddleware(classifier, history_size=3)],
+    )
+    texts = [f"turn {i}: my order {i} is late" for i in range(5)]
+
+    state: dict[str, Any] = {"messages": []}
+    for text in texts:
+        state = agent.invoke({"messages": [*state["messages"], HumanMessage(text)]})
+
+    replay, last = encoder_calls[-2:]
+    classifier.close()
+    expected = classifier.classify_batch(texts, record=False)
+    assert [(h["emotion"], h["scores"]) for h in state["affect_history"]] == [
+        (r.emotion, pytest.approx(r.scores))
+        for r in expected[-3:]  # batched beside others
+    ]
+    assert [line["text"] for line in log_lines(tmp_path)] == texts
+    assert sorted(replay) == [preprocess_light(t) for t in texts[2:4]]  # one call, no more
+    assert last == [preprocess_light(texts[4])]

@@ -322,7 +322,7 @@ def test_a_classifier_and_a_config_together_are_refused(classifier: AffectClassi
 
 def test_settings_in_the_classifier_slot_are_refused_at_construction() -> None:
     # Not at the first turn, as an AttributeError from inside the classifier.
-    with pytest.raises(TypeError, match=r"got AffectConfig: wrap settings in AffectClassifier"):
+    with pytest.raises(TypeError, match=r"got AffectConfig: pass settings as config="):
         AffectRunnable(AffectConfig(log_enabled=False))  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="got dict"):
         AffectRunnable({"log_enabled": False})  # type: ignore[arg-type]
