@@ -329,6 +329,23 @@ def input_format(path: Path) -> InputFormat:
         ) from None
 
 
+def _check_output(output: Path, engine: Engine) -> None:
+    """Raise ``ValueError`` for an output ``engine`` cannot write, before any work: a name whose
+    suffix says another format than the Parquet it would get, a directory for ``local``'s one
+    file, and for ``ray``, which appends to a directory, anything but a new or empty one (a second
+    run would sit beside the first, counted twice)."""
+    if output.suffix.lower() not in ("", ".parquet"):
+        raise ValueError(
+            f"{output} is named like {output.suffix}, and score writes Parquet: name the output "
+            f"{output.with_suffix('.parquet')} (or, for --engine ray, a directory without a "
+            "suffix)"
+        )
+    if engine == "local" and output.is_dir():
+        raise ValueError(f"{output} is a directory; give --engine local a file name")
+    if engine == "ray" and output.exists() and (not output.is_dir() or any(output.iterdir())):
+        raise ValueError(f"{output} exists; give --engine ray a new or empty directory")
+
+
 def score_file(
     source: Path,
     output: Path,
@@ -342,18 +359,16 @@ def score_file(
 
     ``local`` writes one file with a progress bar; ``ray`` writes a directory of files, one per
     block, on the cluster at ``address`` (a new local one when None), with Ray's progress bars.
-    Raises ``ValueError`` for an input without rows or without ``text_column`` (in JSON Lines,
-    when no object has it, checked before any scoring), and for an ``output`` that ``ray`` would
-    append to (a file, or a directory that holds anything).
+    Raises ``ValueError`` for an ``output`` ``_check_output`` refuses, and for an input without
+    rows or without ``text_column`` (in JSON Lines, when no object has it, checked before any
+    scoring).
     """
     fmt = input_format(source)
+    _check_output(output, engine)
     _check_text_column(text_column, json_lines=fmt == "jsonl")
     if fmt == "jsonl":
         _check_json_lines(source, text_column)
     if engine == "ray":
-        if output.exists() and (not output.is_dir() or any(output.iterdir())):
-            # Ray appends to a directory: a second run would sit beside the first, counted twice.
-            raise ValueError(f"{output} exists; give --engine ray a new or empty directory")
         return _score_file_on_ray(source, output, fmt, text_column, address, config)
     return _score_file_locally(source, output, fmt, text_column, config)
 
@@ -387,8 +402,6 @@ def _score_file_locally(
 ) -> int:
     """Written beside ``output`` and renamed once whole: a job that fails partway leaves no file
     that looks finished, and an earlier ``output`` stays as it was."""
-    if output.is_dir():
-        raise ValueError(f"{output} is a directory; give --engine local a file name")
     clf = archive_classifier(config)
     partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
     try:
