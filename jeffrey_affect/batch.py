@@ -127,7 +127,7 @@ def _numbered_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
 
 
 _FIELDS = "fields"
-"""The column that holds a JSON line's fields other than its text."""
+"""The column that holds a JSON line's fields other than its text and its own columns."""
 _NOT_UTF8 = _Unreadable("not UTF-8")
 _NOT_AN_OBJECT = _Unreadable("not a JSON object")
 _LONE_SURROGATE = _Unreadable(
@@ -137,33 +137,42 @@ _LONE_SURROGATE = _Unreadable(
 
 @dataclass(frozen=True)
 class _JsonLines:
-    """JSON Lines: ``text_column`` of each line's object, which may hold any JSON value, then the
-    line's other fields as one JSON object in ``fields``.
+    """JSON Lines: ``text_column`` of each line's object, which may hold any JSON value; each
+    field of ``columns`` in a column of its own, of the Arrow type named beside it; the line's
+    other fields as one JSON object in ``fields``.
 
-    Parsed here rather than by Arrow, whose reader stops at a field that changes type; keeping the
-    other fields as JSON gives every slice the same columns, whatever its lines hold. A line that
-    is not UTF-8, not a JSON object, or not text once parsed has null ``fields`` and outputs, and
-    an ``error``; bytes are decoded line by line so that such a line spoils itself alone.
+    Parsed here rather than by Arrow, whose reader stops at a field that changes type. A line that
+    is not UTF-8, not a JSON object, or not text once parsed has null columns and outputs, and an
+    ``error``; bytes are decoded line by line so that such a line spoils itself alone.
     """
 
     text_column: str
+    columns: tuple[tuple[str, str], ...]
 
     @classmethod
     def read(cls, source: Path, text_column: str) -> "_JsonLines":
-        """Raises ``ValueError`` when the objects of ``source`` have fields but never
-        ``text_column``, as ``_check_columns`` does for a table: read up to the first line that
-        has it, so whole only when none has."""
-        columns: dict[str, None] = {}  # every object's fields, in order of first sight
+        """One pass over ``source`` for its columns: each field whose values, null aside, are of
+        one scalar type (string, integer, float or boolean) on every line, so that a scored row
+        can be joined back on it; a field named like the text or an output column stays in
+        ``fields``. Raises ``ValueError`` when the objects have fields but never ``text_column``,
+        as ``_check_columns`` does for a table."""
+        kinds: dict[str, set[str]] = {}  # every object's fields, in order of first sight
         with source.open("rb") as f:
             for _, line in _json_lines(f):
                 record = _record(line)
                 if isinstance(record, dict):
-                    if text_column in record:
-                        return cls(text_column)
-                    columns.update(dict.fromkeys(record))
-        if columns:
-            raise _no_column(text_column, list(columns))
-        return cls(text_column)
+                    for name, value in record.items():
+                        found = kinds.setdefault(name, set())
+                        if value is not None:
+                            found.add(_kind(value))
+        if kinds and text_column not in kinds:
+            raise _no_column(text_column, list(kinds))
+        own = {text_column, _FIELDS, *OUTPUT_COLUMNS}
+        columns = []
+        for name, found in kinds.items():
+            if name not in own and len(found) == 1 and found != {_NOT_SCALAR}:
+                columns.append((name, found.pop()))
+        return cls(text_column, tuple(columns))
 
     def units(self, lines: Iterable[bytes]) -> Iterator[dict[str, object]]:
         return ({"line": n, "data": line} for n, line in _json_lines(lines))
@@ -176,24 +185,52 @@ class _JsonLines:
     def score(self, clf: AffectClassifier, batch: "pa.Table") -> "pa.Table":
         import pyarrow as pa
 
+        own: dict[str, list[object]] = {name: [] for name, _ in self.columns}
         fields: list[str | None] = []
         values: list[object] = []
         for line in batch.column("data").to_pylist():
             record = _record(line)
             if isinstance(record, dict):
                 values.append(record.pop(self.text_column, None))
+                for name, column in own.items():
+                    column.append(record.pop(name, None))
                 fields.append(json.dumps(record, ensure_ascii=False))
             else:
                 values.append(record)
                 fields.append(None)
+                for column in own.values():
+                    column.append(None)
         text, outputs = _outputs(clf, values, self.text_column, batch.column("line").to_pylist())
-        return pa.table({_FIELDS: pa.array(fields, pa.string()), self.text_column: text, **outputs})
+        columns = {
+            name: pa.array(own[name], pa.type_for_alias(kind)) for name, kind in self.columns
+        }
+        return pa.table(
+            {**columns, _FIELDS: pa.array(fields, pa.string()), self.text_column: text, **outputs}
+        )
 
 
 def _json_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
     """The lines both engines score, with their numbers: a "\\r" before the "\\n" dropped, blank
     lines skipped."""
     return ((n, line.rstrip(b"\r\n")) for n, line in _numbered_lines(lines) if line.strip())
+
+
+_NOT_SCALAR = "not scalar"
+"""The kind of a JSON value no column of one scalar type holds: an object, an array, an integer
+beyond 64 bits."""
+
+
+def _kind(value: object) -> str:
+    """The Arrow type of a JSON value other than null, or ``_NOT_SCALAR``."""
+    if isinstance(value, bool):  # before int, which it is too
+        return "bool"
+    if isinstance(value, int):
+        return "int64" if -(2**63) <= value < 2**63 else _NOT_SCALAR
+    if isinstance(value, float):
+        return "double"
+    if isinstance(value, str):
+        return "string"
+    return _NOT_SCALAR
 
 
 def _record(line: bytes) -> dict[str, Any] | _Unreadable:

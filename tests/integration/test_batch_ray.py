@@ -188,17 +188,17 @@ def test_jsonl_rows_of_any_type_are_scored_or_explained(cluster: Path, tmp_path:
 
     # Ray's directory holds every row once, in files whose names need not follow the input.
     assert sorted(map(repr, on_ray.to_pylist())) == sorted(map(repr, local.to_pylist()))
-    assert local.column_names == ["fields", "text", *OUTPUTS]
+    assert local.column_names == ["id", "fields", "text", *OUTPUTS]
     rows = local.to_pylist()
     surrogate = r"a lone surrogate escape (half of a pair, such as \ud83d alone), which no UTF-8"
-    assert [(r["fields"], r["error"]) for r in rows] == [
-        ('{"id": 1}', None),
-        ('{"id": 2}', "line 2: text is int, not a string"),  # line 3 is blank
-        (None, "line 4: not a JSON object"),
-        (None, "line 5: not a JSON object"),
-        (None, f"line 6: {surrogate} can hold"),
-        ('{"id": 3}', "line 7: text is null"),
-        ('{"id": 4}', None),
+    assert [(r["id"], r["fields"], r["error"]) for r in rows] == [
+        (1, "{}", None),
+        (2, "{}", "line 2: text is int, not a string"),  # line 3 is blank
+        (None, None, "line 4: not a JSON object"),
+        (None, None, "line 5: not a JSON object"),
+        (None, None, f"line 6: {surrogate} can hold"),
+        (3, "{}", "line 7: text is null"),
+        (4, "{}", None),
     ]
     assert [r["emotion"] for r in rows] == ["anger", None, None, None, None, None, "joy"]
 
@@ -222,10 +222,10 @@ def test_jsonl_lines_end_at_a_newline_alone_on_either_engine(cluster: Path, tmp_
 
     # Ray's directory holds every row once, in files whose names need not follow the input.
     assert sorted(map(repr, on_ray.to_pylist())) == sorted(map(repr, local.to_pylist()))
-    assert [(r["fields"], r["text"], r["error"]) for r in local.to_pylist()] == [
-        *((f'{{"id": {i}}}', text, None) for i, text in enumerate(texts)),
+    assert [(r["id"], r["text"], r["error"]) for r in local.to_pylist()] == [
+        *((i, text, None) for i, text in enumerate(texts)),
         (None, None, "line 5: not UTF-8"),
-        ('{"id": 5}', "ok", None),
+        (5, "ok", None),
     ]
 
 

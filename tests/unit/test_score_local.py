@@ -3,6 +3,7 @@ what it makes of awkward input, and what it leaves at ``--output`` when it fails
 
 import csv
 import io
+import json
 import tempfile
 from pathlib import Path
 
@@ -69,6 +70,7 @@ def test_a_jsonl_line_that_is_not_utf8_gets_an_error_and_the_job_goes_on(
     assert len(rows) == 302
     assert [i for i, r in enumerate(rows) if r["error"]] == [300]
     assert rows[300] | {"scores": None} == {
+        "id": None,
         "fields": None,
         "text": None,
         "emotion": None,
@@ -77,7 +79,7 @@ def test_a_jsonl_line_that_is_not_utf8_gets_an_error_and_the_job_goes_on(
         "route": None,
         "error": "line 301: not UTF-8",
     }
-    assert (rows[301]["fields"], rows[301]["text"]) == ('{"id": 301}', "ok")
+    assert (rows[301]["id"], rows[301]["fields"], rows[301]["text"]) == (301, "{}", "ok")
 
 
 def test_csv_columns_are_text_though_a_later_block_holds_what_the_first_did_not(
@@ -110,9 +112,9 @@ def test_a_jsonl_file_that_starts_with_a_byte_order_mark_keeps_its_first_row(
 
     assert main(["score", "--input", str(source), "--output", str(output)]) == 0
     rows = pq.read_table(output).to_pylist()
-    assert [(r["fields"], r["text"], r["error"]) for r in rows] == [
-        ('{"id": 1}', "first", None),
-        ('{"id": 2}', "second", None),
+    assert [(r["id"], r["text"], r["error"]) for r in rows] == [
+        (1, "first", None),
+        (2, "second", None),
     ]
 
 
@@ -133,10 +135,10 @@ def test_a_jsonl_line_with_a_lone_surrogate_gets_an_error_and_the_job_goes_on(
     assert main(["score", "--input", str(source), "--output", str(output)]) == 0
     rows = pq.read_table(output).to_pylist()
     said = r"line 2: a lone surrogate escape (half of a pair, such as \ud83d alone), which no"
-    assert [(r["fields"], r["text"], r["emotion"], r["error"]) for r in rows] == [
-        ('{"id": 1}', "ok", "joy", None),
+    assert [(r["id"], r["text"], r["emotion"], r["error"]) for r in rows] == [
+        (1, "ok", "joy", None),
         (None, None, None, f"{said} UTF-8 can hold"),
-        ('{"id": 3}', "ok", "joy", None),
+        (3, "ok", "joy", None),
     ]
 
 
@@ -343,3 +345,46 @@ def test_a_csv_with_one_malformed_row_scores_as_many_rows_as_it_holds_and_leaks_
         (str(i), user, text, None) for i, (user, text) in enumerate(rows)
     ]
     assert not any(_MARK in str(v) for row in [bad, *scored] for v in row.values())
+
+
+def test_jsonl_fields_of_one_scalar_type_become_columns_to_join_back_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A field that changes type, holds an object or a list, outgrows 64 bits, or is named like
+    the output's own columns stays in ``fields``; a null or a missing field is a null cell."""
+    lines = [
+        {
+            "id": 1,
+            "user": "ann",
+            "ok": True,
+            "at": 1.5,
+            "ref": 7,
+            "meta": {},
+            "big": 1,
+            "text": "a",
+        },
+        {"id": 2, "user": None, "ok": False, "at": 2.0, "ref": "B-7", "emotion": "x", "text": "b"},
+        {"id": 3, "at": -0.5, "fields": 1, "big": 2**64, "meta": [], "text": None},
+    ]
+    source = tmp_path / "turns.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines) + "[1]\n", "utf-8")
+    output = tmp_path / "scored.parquet"
+    _scripted(monkeypatch)
+
+    assert main(["score", "--input", str(source), "--output", str(output)]) == 0
+    scored = pq.read_table(output)
+    assert scored.schema.names[:6] == ["id", "user", "ok", "at", "fields", "text"]
+    assert [str(t) for t in scored.schema.types[:4]] == ["int64", "string", "bool", "double"]
+    rows = scored.to_pylist()
+    assert [(r["id"], r["user"], r["ok"], r["at"], r["error"]) for r in rows] == [
+        (1, "ann", True, 1.5, None),
+        (2, None, False, 2.0, None),
+        (3, None, None, -0.5, "line 3: text is null"),
+        (None, None, None, None, "line 4: not a JSON object"),
+    ]
+    assert [r["fields"] and json.loads(r["fields"]) for r in rows] == [
+        {"ref": 7, "meta": {}, "big": 1},
+        {"ref": "B-7", "emotion": "x"},
+        {"fields": 1, "big": 2**64, "meta": []},
+        None,
+    ]
