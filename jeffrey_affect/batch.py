@@ -398,7 +398,9 @@ def _not_utf8(
 
 
 _Input = _Table | _JsonLines | _Csv
-"""How a slice of each kind of input becomes scored rows, the same on both engines."""
+"""How a slice of each kind of input becomes scored rows, the same on both engines. The text
+formats first cut a file into units, a row to score each with the number of its first line: on
+Ray in the one task that reads the file, since where a row ends depends on the rows before it."""
 
 
 def _outputs(
@@ -466,8 +468,8 @@ class _Scorer:
 
 
 def _split(files: "pa.Table", how: _JsonLines | _Csv) -> "pa.Table":
-    """``ray.data.read_binary_files``' rows, a file each, as one row a unit (a row to score, with
-    its line number), cut as the local engine cuts them."""
+    """The files ``ray.data.read_binary_files`` gives, one a row, as units, one a row, cut as the
+    local engine cuts them."""
     import pyarrow as pa
 
     units = [
