@@ -7,13 +7,24 @@ slice, not on which worker saw which texts before: the two engines write identic
 int8 encoder scores a turn slightly differently beside other turns (``ENCODE_CHUNK`` in
 ``_classifier``); aligning the slices is what makes the engines agree to the bit.
 
+JSON Lines and CSV are read here, not by Arrow, by the same code on both engines: Arrow stops the
+job at a line that is not UTF-8 or changes a field's type, lets a CSV quote left open swallow the
+rows after it, and prints the row it cannot parse. Here each such line becomes a row of its own
+whose ``error`` names its line number, never its content, and the job goes on.
+
 Needs pyarrow (the ``parquet`` extra), and Ray for ``score_dataset`` (the ``ray`` extra).
 """
 
 import codecs
+import csv
+import io
 import json
 import os
+import re
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
 from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -60,7 +71,7 @@ def _check_text_column(text_column: str, *, json_lines: bool) -> None:
         )
 
 
-def _check_columns(columns: list[str], text_column: str) -> None:
+def _check_columns(columns: Sequence[str], text_column: str) -> None:
     """Raise ``ValueError`` unless a table of ``columns`` can be scored on ``text_column``."""
     _check_text_column(text_column, json_lines=False)
     if text_column not in columns:
@@ -70,24 +81,8 @@ def _check_columns(columns: list[str], text_column: str) -> None:
         raise ValueError(f"the input already has output columns {clash}: rename them first")
 
 
-def _no_column(text_column: str, columns: list[str]) -> ValueError:
-    return ValueError(f"no column {text_column!r}; the columns are {columns}")
-
-
-def _check_json_lines(source: Path, text_column: str) -> None:
-    """Raise ``ValueError`` when the objects of the JSON Lines ``source`` have fields but never
-    ``text_column``, as ``_check_columns`` does for a table: read up to the first line that has
-    it, so whole only when none has."""
-    columns: dict[str, None] = {}  # every object's fields, in order of first sight
-    with source.open("rb") as f:
-        for line in _json_lines(f):
-            record = _record(line)
-            if isinstance(record, dict):
-                if text_column in record:
-                    return
-                columns.update(dict.fromkeys(record))
-    if columns:
-        raise _no_column(text_column, list(columns))
+def _no_column(text_column: str, columns: Sequence[str]) -> ValueError:
+    return ValueError(f"no column {text_column!r}; the columns are {list(columns)}")
 
 
 def score_table(clf: AffectClassifier, table: "pa.Table", text_column: str) -> "pa.Table":
@@ -98,55 +93,150 @@ def score_table(clf: AffectClassifier, table: "pa.Table", text_column: str) -> "
     """
     _check_columns(table.column_names, text_column)
     values = table.column(text_column).to_pylist()
-    text, outputs = _outputs(clf, values, text_column)
+    text, outputs = _outputs(clf, values, text_column, None)
     table = table.set_column(table.column_names.index(text_column), text_column, text)
     for name, column in outputs.items():
         table = table.append_column(name, column)
     return table
 
 
-def score_json_lines(
-    clf: AffectClassifier, lines: Sequence[str | bytes], text_column: str
-) -> "pa.Table":
-    """JSON Lines scored: ``text_column`` of each line's object, which may hold any JSON value,
-    then the line's other fields as one JSON object in ``fields``.
+@dataclass(frozen=True)
+class _Table:
+    """Parquet, or any Ray dataset: the rows are the table's, scored by ``score_table``."""
 
-    Parsed here rather than by Arrow, whose reader stops at a field that changes type; keeping the
-    other fields as JSON gives every slice the same columns, whatever its lines hold. A line that
-    is not UTF-8, not a JSON object, or not text once parsed has null ``fields`` and outputs, and
-    an ``error``; bytes are decoded line by line so that such a line spoils itself alone.
-    """
-    import pyarrow as pa
+    text_column: str
 
-    _check_text_column(text_column, json_lines=True)
-    fields: list[str | None] = []
-    values: list[object] = []
-    for line in lines:
-        record = _record(line)
-        if isinstance(record, dict):
-            values.append(record.pop(text_column, None))
-            fields.append(json.dumps(record, ensure_ascii=False))
-        else:
-            values.append(record)
-            fields.append(None)
-    text, outputs = _outputs(clf, values, text_column)
-    return pa.table({_FIELDS: pa.array(fields, pa.string()), text_column: text, **outputs})
+    def score(self, clf: AffectClassifier, batch: "pa.Table") -> "pa.Table":
+        return score_table(clf, batch, self.text_column)
+
+
+@dataclass(frozen=True)
+class _Unreadable:
+    """Stands for the text of a line or row that could not be read, and says why."""
+
+    why: str
+
+
+def _numbered_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """A text file's lines as both engines number them, from 1: split at b"\\n" alone
+    (``str.splitlines`` would also split at U+2028, U+2029 and U+0085, which JSON and CSV text
+    may hold raw), a byte order mark before the first dropped."""
+    rest = iter(lines)
+    first = next(rest, b"").removeprefix(codecs.BOM_UTF8)
+    return enumerate(chain([first], rest), start=1)
 
 
 _FIELDS = "fields"
-"""The column that holds a JSON line's fields other than its text."""
-_NOT_AN_OBJECT = object()
-"""Stands for the text of a JSON line that is not an object."""
-_NOT_UTF8 = object()
-"""Stands for the text of a line that is not UTF-8."""
-_LONE_SURROGATE = object()
-"""Stands for the text of a JSON line with a lone surrogate escape, which no UTF-8 can hold."""
+"""The column that holds a JSON line's fields other than its text and its own columns."""
+_NOT_UTF8 = _Unreadable("not UTF-8")
+_NOT_AN_OBJECT = _Unreadable("not a JSON object")
+_LONE_SURROGATE = _Unreadable(
+    "a lone surrogate escape (half of a pair, such as \\ud83d alone), which no UTF-8 can hold"
+)
 
 
-def _record(line: str | bytes) -> dict[str, Any] | object:
+@dataclass(frozen=True)
+class _JsonLines:
+    """JSON Lines: ``text_column`` of each line's object, which may hold any JSON value; each
+    field of ``columns`` in a column of its own, of the Arrow type named beside it; the line's
+    other fields as one JSON object in ``fields``.
+
+    Parsed here rather than by Arrow, whose reader stops at a field that changes type. A line that
+    is not UTF-8, not a JSON object, or not text once parsed has null columns and outputs, and an
+    ``error``; bytes are decoded line by line so that such a line spoils itself alone.
+    """
+
+    text_column: str
+    columns: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def read(cls, source: Path, text_column: str) -> "_JsonLines":
+        """One pass over ``source`` for its columns: each field whose values, null aside, are of
+        one scalar type (string, integer, float or boolean) on every line, so that a scored row
+        can be joined back on it; a field named like the text or an output column stays in
+        ``fields``. Raises ``ValueError`` when the objects have fields but never ``text_column``,
+        as ``_check_columns`` does for a table."""
+        kinds: dict[str, set[str]] = {}  # every object's fields, in order of first sight
+        with source.open("rb") as f:
+            for _, line in _json_lines(f):
+                record = _record(line)
+                if isinstance(record, dict):
+                    for name, value in record.items():
+                        found = kinds.setdefault(name, set())
+                        if value is not None:
+                            found.add(_kind(value))
+        if kinds and text_column not in kinds:
+            raise _no_column(text_column, list(kinds))
+        own = {text_column, _FIELDS, *OUTPUT_COLUMNS}
+        columns = []
+        for name, found in kinds.items():
+            if name not in own and len(found) == 1 and found != {_NOT_SCALAR}:
+                columns.append((name, found.pop()))
+        return cls(text_column, tuple(columns))
+
+    def units(self, lines: Iterable[bytes]) -> Iterator[dict[str, object]]:
+        return ({"line": n, "data": line} for n, line in _json_lines(lines))
+
+    def unit_schema(self) -> "pa.Schema":
+        import pyarrow as pa
+
+        return pa.schema({"line": pa.int64(), "data": pa.large_binary()})
+
+    def score(self, clf: AffectClassifier, batch: "pa.Table") -> "pa.Table":
+        import pyarrow as pa
+
+        own: dict[str, list[object]] = {name: [] for name, _ in self.columns}
+        fields: list[str | None] = []
+        values: list[object] = []
+        for line in batch.column("data").to_pylist():
+            record = _record(line)
+            if isinstance(record, dict):
+                values.append(record.pop(self.text_column, None))
+                for name, column in own.items():
+                    column.append(record.pop(name, None))
+                fields.append(json.dumps(record, ensure_ascii=False))
+            else:
+                values.append(record)
+                fields.append(None)
+                for column in own.values():
+                    column.append(None)
+        text, outputs = _outputs(clf, values, self.text_column, batch.column("line").to_pylist())
+        columns = {
+            name: pa.array(own[name], pa.type_for_alias(kind)) for name, kind in self.columns
+        }
+        return pa.table(
+            {**columns, _FIELDS: pa.array(fields, pa.string()), self.text_column: text, **outputs}
+        )
+
+
+def _json_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """The lines both engines score, with their numbers: a "\\r" before the "\\n" dropped, blank
+    lines skipped."""
+    return ((n, line.rstrip(b"\r\n")) for n, line in _numbered_lines(lines) if line.strip())
+
+
+_NOT_SCALAR = "not scalar"
+"""The kind of a JSON value no column of one scalar type holds: an object, an array, an integer
+beyond 64 bits."""
+
+
+def _kind(value: object) -> str:
+    """The Arrow type of a JSON value other than null, or ``_NOT_SCALAR``."""
+    if isinstance(value, bool):  # before int, which it is too
+        return "bool"
+    if isinstance(value, int):
+        return "int64" if -(2**63) <= value < 2**63 else _NOT_SCALAR
+    if isinstance(value, float):
+        return "double"
+    if isinstance(value, str):
+        return "string"
+    return _NOT_SCALAR
+
+
+def _record(line: bytes) -> dict[str, Any] | _Unreadable:
     """A JSON line's object, or what stands for the text of a line that has none."""
     try:
-        record = json.loads(line.decode("utf-8") if isinstance(line, bytes) else line)
+        record = json.loads(line.decode("utf-8"))
     except UnicodeDecodeError:
         return _NOT_UTF8
     except ValueError:
@@ -160,19 +250,164 @@ def _record(line: str | bytes) -> dict[str, Any] | object:
     return record
 
 
-def _json_lines(lines: Iterable[bytes]) -> Iterator[bytes]:
-    """The lines both engines score: split at b"\\n" alone, as JSON Lines is (``str.splitlines``
-    would also split at U+2028, U+2029 and U+0085, which JSON text may hold raw), a byte order
-    mark before the first dropped, a "\\r" before the "\\n" dropped, blank lines skipped."""
-    rest = iter(lines)
-    first = next(rest, b"").removeprefix(codecs.BOM_UTF8)
-    return (line.rstrip(b"\r\n") for line in chain([first], rest) if line.strip())
+@dataclass(frozen=True)
+class _Csv:
+    """CSV: every column read as text, so "42" is a turn to classify and an id column that turns
+    from numbers to "A-123" cannot stop the job; an empty text cell is an ``error``, as a null is,
+    since CSV has no other way to write one. What a row is: ``_csv_records``."""
+
+    text_column: str
+    header: tuple[str, ...]
+
+    @classmethod
+    def read(cls, source: Path, text_column: str) -> "_Csv":
+        """``source``'s header, checked. Raises ``ValueError`` for a file without one, a header
+        that cannot be read or names a column twice, or a table ``_check_columns`` refuses."""
+        with source.open("rb") as f:
+            first = next(_csv_records(f, None), None)
+        if first is None:
+            raise ValueError(f"{source} is empty: a CSV file starts with a line of column names")
+        line, header, why = first
+        if header is None:
+            raise ValueError(f"{source}: the header, line {line}, cannot be read ({why}): fix it")
+        twice = sorted({name for name in header if header.count(name) > 1})
+        if twice:
+            raise ValueError(f"{source}: the header names columns {twice} twice: rename them")
+        _check_columns(header, text_column)
+        return cls(text_column, tuple(header))
+
+    def units(self, lines: Iterable[bytes]) -> Iterator[dict[str, object]]:
+        records = _csv_records(lines, self.header)
+        next(records, None)  # the header, which ``read`` checked
+        return ({"line": n, "cells": cells, "why": why} for n, cells, why in records)
+
+    def unit_schema(self) -> "pa.Schema":
+        import pyarrow as pa
+
+        return pa.schema({"line": pa.int64(), "cells": pa.list_(pa.string()), "why": pa.string()})
+
+    def score(self, clf: AffectClassifier, batch: "pa.Table") -> "pa.Table":
+        import pyarrow as pa
+
+        rows: list[list[str] | None] = batch.column("cells").to_pylist()
+        at = self.header.index(self.text_column)
+        values: list[object] = []
+        for row, why in zip(rows, batch.column("why").to_pylist(), strict=True):
+            if row is None:
+                values.append(_Unreadable(why))
+            elif row[at] == "":
+                values.append(_Unreadable(f"{self.text_column} is empty"))
+            else:
+                values.append(row[at])
+        text, outputs = _outputs(clf, values, self.text_column, batch.column("line").to_pylist())
+        columns = {
+            name: pa.array([None if row is None else row[i] for row in rows], pa.string())
+            for i, name in enumerate(self.header)
+        }
+        return pa.table({**columns, self.text_column: text, **outputs})
+
+
+class _CsvLines:
+    """The csv reader's source: a file's numbered lines, decoded, invalid UTF-8 escaped (so a
+    row's structure still parses and the row can be told apart), and the lines the record being
+    read has taken, so that they can be read again."""
+
+    def __init__(self, lines: Iterable[bytes]) -> None:
+        self._rest = _numbered_lines(lines)
+        self.again: deque[tuple[int, str]] = deque()
+        self.taken: list[tuple[int, str]] = []
+
+    def __iter__(self) -> "_CsvLines":
+        return self
+
+    def __next__(self) -> str:
+        if self.again:
+            line = self.again.popleft()
+        else:
+            number, data = next(self._rest)
+            line = (number, data.decode("utf-8", "surrogateescape"))
+        self.taken.append(line)
+        return line[1]
+
+
+_ESCAPED = re.compile("[\udc80-\udcff]")
+"""What ``surrogateescape`` makes of a byte that is not UTF-8; valid UTF-8 never decodes to it."""
+
+
+def _csv_records(
+    lines: Iterable[bytes], header: Sequence[str] | None
+) -> Iterator[tuple[int, list[str] | None, str | None]]:
+    """The records of a CSV file's ``lines``, the header first: the number of the line each
+    starts on, and its cells, or None and why it cannot be a row.
+
+    Python's csv module reads them in strict mode: a record ends at the end of its line unless a
+    quoted field is open, so a quoted text may hold newlines. A record that does not parse (a
+    quoted field must close with a quote followed by a comma or the end of a line) or has another
+    field count than ``header`` is its first line alone, and reading starts again at the next
+    line: a quote left open costs its own row, and the lines it ran over are read again as rows.
+    That failure is what tells it from a quoted newline: a later well-formed row's first quote
+    comes where the open field cannot end, or the field count is wrong, or the field passes the
+    csv module's limit (131,072 characters), which also bounds how far it runs. Only a later
+    quote that happens to close it at a field's end, with the header's field count, goes unseen:
+    that file is valid CSV, read as it says. A record that is not UTF-8 is one row, with its
+    error.
+    """
+    source = _CsvLines(lines)
+    reader = csv.reader(source, strict=True)
+    while True:
+        source.taken.clear()
+        try:
+            cells: list[str] | None = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            cells, why = None, _csv_problem(exc)
+        else:
+            if not cells:  # a blank line
+                continue
+            if header is not None and len(cells) != len(header):
+                why = f"the header has {len(header)} fields, this row {len(cells)}"
+                cells = None
+        (first, _), *rest = source.taken
+        if cells is None:  # where it ends is in doubt: its other lines are read again
+            source.again.extendleft(reversed(rest))
+            yield first, None, why
+        else:  # it ends where it seems to, and a byte that is not UTF-8 spoils it alone
+            yield first, *_not_utf8(cells, header)
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    """What the csv module's error means for the user, without the module's own advice."""
+    said = str(exc)
+    if said.startswith("field larger than field limit"):
+        return f"a field longer than {csv.field_size_limit()} characters, or a quote left open"
+    if said.startswith("new-line character seen in unquoted field"):
+        return "a carriage return (\\r) inside a line, outside quotes"
+    return "a quote that does not close at the end of a field: left open, or stray"
+
+
+def _not_utf8(
+    cells: list[str], header: Sequence[str] | None
+) -> tuple[list[str], None] | tuple[None, str]:
+    """``cells`` and no problem, or none and the first column that is not UTF-8."""
+    for i, cell in enumerate(cells):
+        if _ESCAPED.search(cell):
+            where = f"column {header[i]}" if header else f"field {i + 1}"
+            return None, f"{where} is not UTF-8"
+    return cells, None
+
+
+_Input = _Table | _JsonLines | _Csv
+"""How a slice of each kind of input becomes scored rows, the same on both engines. The text
+formats first cut a file into units, a row to score each with the number of its first line: on
+Ray in the one task that reads the file, since where a row ends depends on the rows before it."""
 
 
 def _outputs(
-    clf: AffectClassifier, values: list[object], text_column: str
+    clf: AffectClassifier, values: list[object], text_column: str, lines: list[int] | None
 ) -> tuple["pa.Array", dict[str, "pa.Array"]]:
-    """The text column, strings kept and anything else null, and the output columns."""
+    """The text column, strings kept and anything else null, and the output columns; each error
+    names the line its row starts on, when it has one (JSON Lines, CSV)."""
     import pyarrow as pa
 
     results = iter(clf.classify_batch([v for v in values if isinstance(v, str)]))
@@ -181,7 +416,7 @@ def _outputs(
     scores: list[dict[Emotion, float] | None] = []
     route: list[str | None] = []
     error: list[str | None] = []
-    for value in values:
+    for i, value in enumerate(values):
         if isinstance(value, str):
             r = next(results)
             emotion.append(r.emotion)
@@ -192,7 +427,8 @@ def _outputs(
             continue
         for column in (emotion, confidence, scores, route):
             column.append(None)
-        error.append(_problem(value, text_column))
+        problem = _problem(value, text_column)
+        error.append(problem if lines is None else f"line {lines[i]}: {problem}")
     text = pa.array([v if isinstance(v, str) else None for v in values], pa.string())
     return text, {
         "emotion": pa.array(emotion, pa.string()),
@@ -204,12 +440,9 @@ def _outputs(
 
 
 def _problem(value: object, text_column: str) -> str:
-    if value is _NOT_AN_OBJECT:
-        return "the line is not a JSON object"
-    if value is _NOT_UTF8:
-        return "the line is not UTF-8"
-    if value is _LONE_SURROGATE:
-        return "the line holds a lone surrogate escape (half of a pair, such as \\ud83d alone)"
+    """Why a value is not scored, naming the column and never the value."""
+    if isinstance(value, _Unreadable):
+        return value.why
     if value is None:
         return f"{text_column} is null"
     return f"{text_column} is {type(value).__name__}, not a string"
@@ -218,7 +451,7 @@ def _problem(value: object, text_column: str) -> str:
 class _Scorer:
     """One per Ray worker: the model loads once, in ``__init__``, and serves every batch."""
 
-    def __init__(self, config: AffectConfig, text_column: str, json_lines: bool) -> None:
+    def __init__(self, config: AffectConfig, how: _Input) -> None:
         import ray
 
         if config.encoder_threads is None:
@@ -228,32 +461,21 @@ class _Scorer:
             if cpus >= 1:
                 config = config.model_copy(update={"encoder_threads": int(cpus)})
         self._clf = archive_classifier(config)
-        self._text_column = text_column
-        self._json_lines = json_lines
+        self._how = how
 
     def __call__(self, batch: "pa.Table") -> "pa.Table":
-        if self._json_lines:
-            lines = batch.column(_LINE).to_pylist()
-            return score_json_lines(self._clf, lines, self._text_column)
-        return score_table(self._clf, batch, self._text_column)
+        return self._how.score(self._clf, batch)
 
 
-_LINE = "line"
-"""The column ``_split_lines`` puts each JSON line in, as bytes."""
-
-
-def _split_lines(files: "pa.Table") -> "pa.Table":
-    """``ray.data.read_binary_files``' rows, a file each, as one row a JSON line: bytes, split as
-    the local engine splits them (``read_text`` decodes a whole file and splits it with
-    ``str.splitlines``)."""
+def _split(files: "pa.Table", how: _JsonLines | _Csv) -> "pa.Table":
+    """The files ``ray.data.read_binary_files`` gives, one a row, as units, one a row, cut as the
+    local engine cuts them."""
     import pyarrow as pa
 
-    lines = [
-        line
-        for data in files.column("bytes").to_pylist()
-        for line in _json_lines(data.split(b"\n"))
+    units = [
+        unit for data in files.column("bytes").to_pylist() for unit in how.units(io.BytesIO(data))
     ]
-    return pa.table({_LINE: pa.array(lines, pa.large_binary())})
+    return pa.Table.from_pylist(units, how.unit_schema())
 
 
 def score_dataset(
@@ -277,6 +499,7 @@ def score_dataset(
     take every CPU of the cluster: each worker holds one, and reading and slicing the input needs
     another, without which Ray would wait forever. With N CPUs, give at most N - 1 workers.
     """
+    _check_text_column(text_column, json_lines=False)
     if workers is not None:
         import ray
 
@@ -289,22 +512,16 @@ def score_dataset(
                 f"input, and the cluster has {cpus}: give fewer workers, or None to let Ray scale "
                 "them"
             )
-    return _score(ds, text_column, config, workers, json_lines=False)
+    return _score(ds, _Table(text_column), config, workers)
 
 
 def _score(
-    ds: "ray.data.Dataset",
-    text_column: str,
-    config: AffectConfig | None,
-    workers: int | None,
-    *,
-    json_lines: bool,
+    ds: "ray.data.Dataset", how: _Input, config: AffectConfig | None, workers: int | None
 ) -> "ray.data.Dataset":
     import ray.data
 
-    _check_text_column(text_column, json_lines=json_lines)
-    if not json_lines and (schema := ds.schema()) is not None:
-        _check_columns(list(schema.names), text_column)  # here, not as a traceback from a worker
+    if isinstance(how, _Table) and (schema := ds.schema()) is not None:
+        _check_columns(schema.names, how.text_column)  # here, not as a traceback from a worker
     settings = config or AffectConfig()  # the driver's environment, not each worker's
     # Slices of exactly BATCH_ROWS rows, in order, whatever the input's blocks: the slices the
     # local engine makes, so that int8's batch-dependence cannot tell the engines apart.
@@ -312,7 +529,7 @@ def _score(
     aligned = ds.repartition(target_num_rows_per_block=BATCH_ROWS, strict=True)
     return aligned.map_batches(
         _Scorer,
-        fn_constructor_args=(settings, text_column, json_lines),
+        fn_constructor_args=(settings, how),
         batch_size=BATCH_ROWS,
         batch_format="pyarrow",
         compute=None if workers is None else ray.data.ActorPoolStrategy(size=workers),
@@ -329,6 +546,23 @@ def input_format(path: Path) -> InputFormat:
         ) from None
 
 
+def _check_output(output: Path, engine: Engine) -> None:
+    """Raise ``ValueError`` for an output ``engine`` cannot write, before any work: a name whose
+    suffix says another format than the Parquet it would get, a directory for ``local``'s one
+    file, and for ``ray``, which appends to a directory, anything but a new or empty one (a second
+    run would sit beside the first, counted twice)."""
+    if output.suffix.lower() not in ("", ".parquet"):
+        raise ValueError(
+            f"{output} is named like {output.suffix}, and score writes Parquet: name the output "
+            f"{output.with_suffix('.parquet')} (or, for --engine ray, a directory without a "
+            "suffix)"
+        )
+    if engine == "local" and output.is_dir():
+        raise ValueError(f"{output} is a directory; give --engine local a file name")
+    if engine == "ray" and output.exists() and (not output.is_dir() or any(output.iterdir())):
+        raise ValueError(f"{output} exists; give --engine ray a new or empty directory")
+
+
 def score_file(
     source: Path,
     output: Path,
@@ -342,57 +576,51 @@ def score_file(
 
     ``local`` writes one file with a progress bar; ``ray`` writes a directory of files, one per
     block, on the cluster at ``address`` (a new local one when None), with Ray's progress bars.
-    Raises ``ValueError`` for an input without rows or without ``text_column`` (in JSON Lines,
-    when no object has it, checked before any scoring), and for an ``output`` that ``ray`` would
-    append to (a file, or a directory that holds anything).
+    Raises ``ValueError``, before any scoring, for an ``output`` ``_check_output`` refuses, an
+    input without rows or without ``text_column`` (in JSON Lines, when no object has it), and a
+    CSV whose header cannot be read.
     """
     fmt = input_format(source)
+    _check_output(output, engine)
     _check_text_column(text_column, json_lines=fmt == "jsonl")
+    how: _Input
     if fmt == "jsonl":
-        _check_json_lines(source, text_column)
+        how = _JsonLines.read(source, text_column)
+    elif fmt == "csv":
+        how = _Csv.read(source, text_column)
+    else:
+        how = _Table(text_column)
     if engine == "ray":
-        if output.exists() and (not output.is_dir() or any(output.iterdir())):
-            # Ray appends to a directory: a second run would sit beside the first, counted twice.
-            raise ValueError(f"{output} exists; give --engine ray a new or empty directory")
-        return _score_file_on_ray(source, output, fmt, text_column, address, config)
-    return _score_file_locally(source, output, fmt, text_column, config)
+        return _score_file_on_ray(source, output, how, address, config)
+    return _score_file_locally(source, output, how, config)
 
 
 def _score_file_on_ray(
-    source: Path,
-    output: Path,
-    fmt: InputFormat,
-    text_column: str,
-    address: str | None,
-    config: AffectConfig | None,
+    source: Path, output: Path, how: _Input, address: str | None, config: AffectConfig | None
 ) -> int:
     import ray
 
     ray.init(address=address, ignore_reinit_error=True)
-    if fmt == "parquet":
+    if isinstance(how, _Table):
         ds = ray.data.read_parquet(str(source))
-    elif fmt == "csv":
-        ds = ray.data.read_csv(str(source), convert_options=_csv_options(source))
     else:
         ds = ray.data.read_binary_files(str(source)).map_batches(
-            _split_lines, batch_format="pyarrow"
+            partial(_split, how=how), batch_format="pyarrow"
         )
-    scored = _score(ds, text_column, config, None, json_lines=fmt == "jsonl")
+    scored = _score(ds, how, config, None)
     scored.write_parquet(str(output))
     return int(ray.data.read_parquet(str(output)).count())
 
 
 def _score_file_locally(
-    source: Path, output: Path, fmt: InputFormat, text_column: str, config: AffectConfig | None
+    source: Path, output: Path, how: _Input, config: AffectConfig | None
 ) -> int:
     """Written beside ``output`` and renamed once whole: a job that fails partway leaves no file
     that looks finished, and an earlier ``output`` stays as it was."""
-    if output.is_dir():
-        raise ValueError(f"{output} is a directory; give --engine local a file name")
     clf = archive_classifier(config)
     partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
     try:
-        rows = _write_scored(clf, source, partial, fmt, text_column)
+        rows = _write_scored(clf, source, partial, how)
         os.replace(partial, output)
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -400,17 +628,16 @@ def _score_file_locally(
     return rows
 
 
-def _write_scored(
-    clf: AffectClassifier, source: Path, output: Path, fmt: InputFormat, text_column: str
-) -> int:
+def _write_scored(clf: AffectClassifier, source: Path, output: Path, how: _Input) -> int:
     import pyarrow.parquet as pq
     from tqdm import tqdm
 
     rows = 0
     writer: pq.ParquetWriter | None = None
     try:
-        with tqdm(unit="row", desc=f"scoring {source.name}", total=_rows_in(source, fmt)) as bar:
-            for scored in _local_slices(clf, source, fmt, text_column):
+        total = _rows_in(source) if isinstance(how, _Table) else None
+        with tqdm(unit="row", desc=f"scoring {source.name}", total=total) as bar:
+            for scored in _local_slices(clf, source, how):
                 if writer is None:
                     writer = pq.ParquetWriter(output, scored.schema)
                 writer.write_table(scored)
@@ -424,30 +651,19 @@ def _write_scored(
     return rows
 
 
-def _local_slices(
-    clf: AffectClassifier, source: Path, fmt: InputFormat, text_column: str
-) -> Iterator["pa.Table"]:
-    if fmt == "jsonl":
-        with source.open("rb") as f:  # bytes: a file's lines end at b"\n" alone
-            lines = _json_lines(f)
-            while chunk := list(islice(lines, BATCH_ROWS)):
-                yield score_json_lines(clf, chunk, text_column)
-        return
-    for table in _rechunk(_arrow_batches(source, fmt)):
-        yield score_table(clf, table, text_column)
-
-
-def _arrow_batches(source: Path, fmt: InputFormat) -> Iterator["pa.Table"]:
+def _local_slices(clf: AffectClassifier, source: Path, how: _Input) -> Iterator["pa.Table"]:
     import pyarrow as pa
-    import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
-    if fmt == "parquet":
-        batches: Iterable[pa.RecordBatch] = pq.ParquetFile(source).iter_batches(BATCH_ROWS)
-    else:
-        batches = pcsv.open_csv(source, convert_options=_csv_options(source))
-    for batch in batches:
-        yield pa.Table.from_batches([batch])
+    if isinstance(how, _Table):
+        batches = pq.ParquetFile(source).iter_batches(BATCH_ROWS)
+        for table in _rechunk(pa.Table.from_batches([batch]) for batch in batches):
+            yield how.score(clf, table)
+        return
+    with source.open("rb") as f:  # bytes: a file's lines end at b"\n" alone
+        units = how.units(f)
+        while chunk := list(islice(units, BATCH_ROWS)):
+            yield how.score(clf, pa.Table.from_pylist(chunk, how.unit_schema()))
 
 
 def _rechunk(tables: Iterator["pa.Table"]) -> Iterator["pa.Table"]:
@@ -467,22 +683,9 @@ def _rechunk(tables: Iterator["pa.Table"]) -> Iterator["pa.Table"]:
         yield pa.concat_tables(pending)
 
 
-def _csv_options(source: Path) -> Any:
-    """CSV has no types: every column is read as text, so "42" is a turn to classify, and a
-    column whose first block held numbers cannot stop the job at a later "A-123" (Arrow would
-    type it by its first block)."""
-    import pyarrow as pa
-    import pyarrow.csv as pcsv
-
-    with pcsv.open_csv(source) as reader:  # the header, and one block
-        names = reader.schema.names
-    return pcsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()))
-
-
-def _rows_in(source: Path, fmt: InputFormat) -> int | None:
-    """For the progress bar: Parquet says; the text formats would need a pass of their own."""
-    if fmt != "parquet":
-        return None
+def _rows_in(source: Path) -> int:
+    """For the progress bar: a Parquet file says; the text formats would need a pass of their
+    own."""
     import pyarrow.parquet as pq
 
     return int(pq.ParquetFile(source).metadata.num_rows)

@@ -378,7 +378,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--input", type=Path, required=True, metavar="PATH", help=".parquet, .jsonl, .ndjson, .csv"
     )
-    p.add_argument("--output", type=Path, required=True, metavar="PATH")
+    p.add_argument(
+        "--output",
+        type=Path,
+        required=True,
+        metavar="PATH",
+        help="Parquet: a .parquet file (local), a new directory (ray)",
+    )
     p.add_argument("--text-column", default="text", help="default: %(default)s")
     p.add_argument("--engine", choices=get_args(Engine), default="local")
     p.add_argument(

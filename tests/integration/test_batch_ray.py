@@ -21,7 +21,13 @@ pq = pytest.importorskip("pyarrow.parquet", reason="archive scoring needs the [r
 
 from jeffrey_affect import EMOTIONS, AffectConfig  # noqa: E402
 from jeffrey_affect._data import CHAT_TRAIN  # noqa: E402
-from jeffrey_affect.batch import BATCH_ROWS, _Scorer, archive_classifier, score_dataset  # noqa: E402
+from jeffrey_affect.batch import (  # noqa: E402
+    BATCH_ROWS,
+    _Scorer,
+    _Table,
+    archive_classifier,
+    score_dataset,
+)
 from jeffrey_affect.cli import main  # noqa: E402
 from tests.integration._ray_fault import MARKER  # noqa: E402
 
@@ -65,7 +71,7 @@ def test_each_worker_runs_onnx_runtime_on_the_cpus_ray_gives_it(cluster: Path) -
     run four threads on two cores."""
     probed = ray.data.from_items([{"text": "hello"}] * 4).map_batches(
         _ThreadProbe,
-        fn_constructor_args=(AffectConfig(), "text", False),
+        fn_constructor_args=(AffectConfig(), _Table("text")),
         batch_format="pyarrow",
         compute=ray.data.ActorPoolStrategy(size=1),
     )
@@ -182,16 +188,17 @@ def test_jsonl_rows_of_any_type_are_scored_or_explained(cluster: Path, tmp_path:
 
     # Ray's directory holds every row once, in files whose names need not follow the input.
     assert sorted(map(repr, on_ray.to_pylist())) == sorted(map(repr, local.to_pylist()))
-    assert local.column_names == ["fields", "text", *OUTPUTS]
+    assert local.column_names == ["id", "fields", "text", *OUTPUTS]
     rows = local.to_pylist()
-    assert [(r["fields"], r["error"]) for r in rows] == [
-        ('{"id": 1}', None),
-        ('{"id": 2}', "text is int, not a string"),
-        (None, "the line is not a JSON object"),
-        (None, "the line is not a JSON object"),
-        (None, r"the line holds a lone surrogate escape (half of a pair, such as \ud83d alone)"),
-        ('{"id": 3}', "text is null"),
-        ('{"id": 4}', None),
+    surrogate = r"a lone surrogate escape (half of a pair, such as \ud83d alone), which no UTF-8"
+    assert [(r["id"], r["fields"], r["error"]) for r in rows] == [
+        (1, "{}", None),
+        (2, "{}", "line 2: text is int, not a string"),  # line 3 is blank
+        (None, None, "line 4: not a JSON object"),
+        (None, None, "line 5: not a JSON object"),
+        (None, None, f"line 6: {surrogate} can hold"),
+        (3, "{}", "line 7: text is null"),
+        (4, "{}", None),
     ]
     assert [r["emotion"] for r in rows] == ["anger", None, None, None, None, None, "joy"]
 
@@ -215,10 +222,10 @@ def test_jsonl_lines_end_at_a_newline_alone_on_either_engine(cluster: Path, tmp_
 
     # Ray's directory holds every row once, in files whose names need not follow the input.
     assert sorted(map(repr, on_ray.to_pylist())) == sorted(map(repr, local.to_pylist()))
-    assert [(r["fields"], r["text"], r["error"]) for r in local.to_pylist()] == [
-        *((f'{{"id": {i}}}', text, None) for i, text in enumerate(texts)),
-        (None, None, "the line is not UTF-8"),
-        ('{"id": 5}', "ok", None),
+    assert [(r["id"], r["text"], r["error"]) for r in local.to_pylist()] == [
+        *((i, text, None) for i, text in enumerate(texts)),
+        (None, None, "line 5: not UTF-8"),
+        (5, "ok", None),
     ]
 
 
@@ -252,9 +259,54 @@ def test_csv_text_is_read_as_text(cluster: Path, tmp_path: Path) -> None:
     assert [(r["id"], r["text"], r["error"]) for r in rows] == [
         ("1", "ugh, it broke AGAIN", None),  # every column is text, the id too
         ("2", "42", None),  # CSV has no numbers, only text that looks like one
-        ("3", "", None),  # an empty turn is neutral, as classify says
+        ("3", None, "line 4: text is empty"),  # CSV's only way to write a missing turn
     ]
-    assert rows[2]["emotion"] == "neutral" and rows[2]["route"] == "regex"
+    assert rows[1]["emotion"] is not None and rows[2]["emotion"] is None
+
+
+def test_a_csv_whose_rows_cannot_all_be_read_scores_the_same_on_either_engine(
+    cluster: Path, tmp_path: Path
+) -> None:
+    """Every kind of row that cannot be read, each with its own error, among turns in several
+    slices; a byte order mark, CRLF line ends, and a quoted text over three lines."""
+    turns = [t for t in _turns() if isinstance(t, str)][: BATCH_ROWS + 40]
+    quoted = [t.replace('"', '""') for t in turns]
+    broken = {
+        5: '5,"where is my order',  # a quote left open, which Arrow let swallow what followed
+        BATCH_ROWS - 1: '255,"fine" thanks',  # a stray quote
+        BATCH_ROWS: "256,one,two",  # a field too many
+        BATCH_ROWS + 3: "259,",  # an empty text
+        BATCH_ROWS + 7: '263,"line one\r\nline two\r\nline three"',  # valid: one row
+        13: '13,"caf\udce9 au lait"',  # a latin-1 byte, as surrogateescape writes it below
+    }
+    lines = [broken.get(i, f'{i},"{text}"') for i, text in enumerate(quoted)]
+    text = "id,text\r\n" + "\r\n".join(lines) + "\r\n"
+    source = tmp_path / "turns.csv"
+    source.write_bytes(codecs.BOM_UTF8 + text.encode("utf-8", "surrogateescape"))
+
+    for engine in ("local", "ray"):
+        argv = ["score", "--input", str(source), "--output", str(tmp_path / engine)]
+        assert main([*argv, "--engine", engine]) == 0
+    local, on_ray = pq.read_table(tmp_path / "local"), pq.read_table(tmp_path / "ray")
+
+    # Ray's directory holds every row once, in files whose names need not follow the input.
+    assert sorted(map(repr, on_ray.to_pylist())) == sorted(map(repr, local.to_pylist()))
+    rows = local.to_pylist()
+    assert len(rows) == len(turns)
+    errors = {i: r["error"] for i, r in enumerate(rows) if r["error"] is not None}
+    assert errors == {
+        5: "line 7: a quote that does not close at the end of a field: left open, or stray",
+        13: "line 15: column text is not UTF-8",
+        BATCH_ROWS - 1: f"line {BATCH_ROWS + 1}: a quote that does not close at the end of a "
+        "field: left open, or stray",
+        BATCH_ROWS: f"line {BATCH_ROWS + 2}: the header has 2 fields, this row 3",
+        BATCH_ROWS + 3: f"line {BATCH_ROWS + 5}: text is empty",
+    }
+    assert rows[BATCH_ROWS + 7]["text"] == "line one\r\nline two\r\nline three"
+    assert rows[BATCH_ROWS + 8]["error"] is None
+    kept = [(r["id"], r["text"]) for i, r in enumerate(rows) if i not in errors]
+    assert kept[:5] == [(str(i), t) for i, t in enumerate(turns[:5])]
+    assert kept[-1] == (str(len(turns) - 1), turns[-1])
 
 
 @pytest.mark.parametrize(

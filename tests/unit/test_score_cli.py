@@ -101,3 +101,19 @@ def test_the_local_engine_refuses_a_directory_for_output(
     source.write_text("text\nhello\n", encoding="utf-8")
     assert main(["score", "--input", str(source), "--output", str(tmp_path)]) == 1
     assert "is a directory; give --engine local a file name" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("engine", ["local", "ray"])
+@pytest.mark.parametrize("name", ["scored.csv", "scored.JSONL", "scored.json"])
+def test_an_output_named_like_another_format_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str, name: str
+) -> None:
+    """It would have been Parquet under that name."""
+    source = tmp_path / "turns.csv"
+    source.write_text("text\nhello\n", encoding="utf-8")
+    argv = ["score", "--input", str(source), "--output", str(tmp_path / name), "--engine", engine]
+    assert main(argv) == 1
+    stem = name.partition(".")[0]
+    said = f"and score writes Parquet: name the output {tmp_path / stem}.parquet"
+    assert said in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["turns.csv"]
