@@ -1,8 +1,9 @@
-"""The chat training set: format, size, balance, and proof that it copies no evaluation line.
+"""The chat training sets: format, size, balance, and proof that they copy no evaluation line.
 
-``models/data/chat_train.tsv`` was written for the project by authors who never saw the two chat
-evaluation sets in ``tests/data``. These tests hold it to that: no line is a near-copy of an
-evaluation line, by spelling or by meaning, and none comes from GoEmotions.
+Every file in ``models/data`` was written for the project by authors who never saw the chat
+evaluation sets in ``tests/data`` (and its folders), nor those authors the training files. These
+tests hold them to that: no training line is a near-copy of an evaluation line, by spelling or by
+meaning, and none comes from GoEmotions.
 """
 
 from collections import Counter
@@ -14,10 +15,20 @@ from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import cdist
 
 from jeffrey_affect import EMOTIONS, SentenceTransformerEncoder
-from jeffrey_affect._data import CHAT_TRAIN, load_chat_set, load_chat_train
+from jeffrey_affect._data import CHAT_TRAIN, load_chat_train
 from tests.helpers import DATA
 
-EVALUATION_SETS = sorted(DATA.glob("*.tsv"))
+TRAINING_SETS = sorted(CHAT_TRAIN.parent.glob("*.tsv"))
+EVALUATION_SETS = sorted(DATA.rglob("*.tsv"))
+COLUMNS = {
+    "hard_train.tsv": 3,
+    "hard_turns.tsv": 3,
+    "hard_train_multilingual.tsv": 4,
+    "unsupported.tsv": 2,
+}
+"""Each file's columns, the text last: ``label<TAB>text`` where a file is not named here; the
+hard-turn files add a kind, and the multilingual one a language code after it;
+``unsupported.tsv`` is a language code and the text, no label."""
 MAX_EDIT_SIMILARITY = 0.75
 """1 - Levenshtein distance / length of the longer text, case-folded: above this, a near-copy."""
 MAX_COSINE = 0.92
@@ -27,27 +38,35 @@ with a letter or digit are compared: MiniLM reads every emoji as the same unknow
 emoji-only turns embed alike; the spelling check covers them."""
 
 
+def _texts(path: Path) -> list[str]:
+    return [line.split("\t")[-1] for line in path.read_text(encoding="utf-8").splitlines()]
+
+
 @pytest.fixture(scope="module")
 def chat_train() -> list[str]:
-    return load_chat_set(CHAT_TRAIN).texts
+    """Every training file's turns."""
+    assert len(TRAINING_SETS) >= 9, "expected chat_train, six languages' and two hard-turn files"
+    return [t for path in TRAINING_SETS for t in _texts(path)]
 
 
 @pytest.fixture(scope="module")
 def evaluation_texts() -> list[str]:
-    assert len(EVALUATION_SETS) >= 2, "expected the smoke set and the holdout in tests/data"
-    return [t for path in EVALUATION_SETS for t in load_chat_set(path).texts]
+    assert len(EVALUATION_SETS) >= 11, "expected the English, language and meaning sets"
+    return [t for path in EVALUATION_SETS for t in _texts(path)]
 
 
 def _has_words(text: str) -> bool:
     return any(c.isalnum() for c in text)
 
 
-def test_every_line_is_a_label_a_tab_and_a_trimmed_text() -> None:
-    lines = CHAT_TRAIN.read_text(encoding="utf-8").splitlines()
-    for number, line in enumerate(lines, 1):
-        label, tab, text = line.partition("\t")
-        assert tab and label in EMOTIONS, f"chat_train.tsv:{number}: {line!r}"
-        assert text and text == text.strip() and "\t" not in text, f"chat_train.tsv:{number}"
+@pytest.mark.parametrize("path", TRAINING_SETS + EVALUATION_SETS, ids=lambda p: p.name)
+def test_every_line_is_its_columns_and_a_trimmed_text(path: Path) -> None:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        *columns, text = line.split("\t")
+        where = f"{path.name}:{number}: {line!r}"
+        assert len(columns) + 1 == COLUMNS.get(path.name, 2), where
+        assert path.name == "unsupported.tsv" or columns[0] in EMOTIONS, where
+        assert text and text == text.strip(), where
 
 
 def test_size_balance_and_a_seeded_dev_part() -> None:
@@ -61,8 +80,9 @@ def test_size_balance_and_a_seeded_dev_part() -> None:
     assert not set(train.texts) & set(dev.texts)
 
 
-def test_no_duplicates_within_the_set(chat_train: list[str]) -> None:
-    counts = Counter(t.casefold() for t in chat_train)
+@pytest.mark.parametrize("path", TRAINING_SETS, ids=lambda p: p.name)
+def test_no_duplicates_within_a_set(path: Path) -> None:
+    counts = Counter(t.casefold() for t in _texts(path))
     assert [t for t, n in counts.items() if n > 1] == []
 
 
