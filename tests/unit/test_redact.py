@@ -666,7 +666,33 @@ def test_pii_across_the_cut_is_redacted(tmp_path: Path, before: str, pii: str) -
 
 
 WORDS = st.text(st.characters(categories=("L",)), min_size=1, max_size=12) | AROUND
+LABELLED = st.builds(
+    "{} {}".format,
+    st.sampled_from(
+        [
+            "password:",
+            "the password for my new work account is",
+            "le mot de passe de mon compte est maintenant",
+            "the verification code they sent me was",
+            "code de vérification",
+            "PIN",
+        ]
+    ),
+    st.text(ALNUM + "!#", min_size=4, max_size=40),
+)
+SPELLED = st.builds(
+    "{} {} {} {} {}".format,
+    token(ALNUM, 30),
+    st.sampled_from(["at", "[at]", "(arobase)"]),
+    token(ALNUM, 30),
+    st.sampled_from(["dot", "(punto)"]),
+    st.text(string.ascii_letters, min_size=2, max_size=30),
+)
+CONNECTIONS = st.builds(
+    "postgresql://{}:{}@db:5432/app".format, token(ALNUM, 40), token(ALNUM + "!@/", 55)
+)
 PII = cards() | ibans() | PHONES | st.emails() | st.ip_addresses().map(str)
+PII |= LABELLED | SPELLED | CONNECTIONS
 URLS = st.builds("https://{}/{}".format, st.from_regex(r"[a-z]{1,20}\.com", fullmatch=True), WORDS)
 
 
