@@ -59,8 +59,8 @@ MARGIN = 130
 """Redacting a cut text still catches every PII starting at least MARGIN characters before the cut.
 
 An e-mail is caught once its local part, "@", first label and ".x" are in (64 + 1 + 63 + 2, RFC
-5321), a URL from its first characters, and every other kind is decided within 125 characters of
-its start: the words around a password or a code are bounded to that end.
+5321), a URL from its first characters, and every other kind is decided within MARGIN characters
+of its start: the words around a password or a code are bounded to that end.
 """
 
 _ATEXT = r"[\w.!#$%&'*+/=?^`{|}~-]"  # RFC 5322 local-part characters
@@ -183,8 +183,8 @@ _KEPT_NUMBERS = re.compile(
     (?![0-9]|[./-][0-9])
   | (?<![0-9.+-])[0-9]{{1,4}}(?=(?:\.[0-9]+)*\.[0-9](?![0-9]))(?:\.[0-9]{{1,6}}){{2,4}}
     (?![0-9]|\.[0-9])
-  | \b(?:timestamp|time\ stamp|epoch|unix(?:\ time)?|ts|[a-z]+_at)\W{{0,3}}1[0-9]{{9}}(?:[0-9]{{3}})?
-    (?![0-9])
+  | \b(?:timestamp|time\ stamp|epoch|unix(?:\ time)?|ts|[a-z]+_at)\W{{0,3}}
+    1[0-9]{{9}}(?:[0-9]{{3}})?(?![0-9])
     """,
     re.ASCII | re.IGNORECASE | re.VERBOSE,
 )
@@ -201,7 +201,7 @@ _SEPARATOR = r"\ {0,3}(?:[:=]|(?<=\ )-(?=\ ))\ {0,3}"  # ": ", "=", " - "
 # names them, in the eight languages. A word that says what the code is for ("verification code",
 # "OTP", "PIN", "Bestätigungscode", "código de verificación") may take the value right after it;
 # a plain "code" must be followed by "is" or ":" before four digits, or by six digits (a one-time
-# code's length), and must not be an error, status or product code.
+# code's length), and must not be an error, status, product or order code.
 _CODE_PURPOSE = (
     r"(?:verification|verify|confirmation|security|auth|authentication|authorization"
     r"|one[\ -]?time|log-?in|sign[\ -]?in|access|sms|text|2fa|mfa|otp|backup|recovery|reset"
@@ -224,7 +224,8 @@ _CODE = re.compile(
           |[^\W\d_]{{1,20}}code|{_CODE_WORD}\ {_CODE_PURPOSE_AFTER}
           |(?:одноразовый|проверочный)\ код)
       | (?<!error\ )(?<!status\ )(?<!exit\ )(?<!http\ )(?<!response\ )(?<!return\ )
-        (?<!product\ )(?<!item\ )(?<!tracking\ )(?<!area\ )(?<!country\ )(?<!source\ )
+        (?<!product\ )(?<!item\ )(?<!order\ )(?<!tracking\ )(?<!area\ )(?<!country\ )
+        (?<!source\ )
         (?P<plain>{_CODE_WORD})
     )
     (?:[\ -](?:code|number|nummer|num[ée]ro|n[úu]mero|код))?

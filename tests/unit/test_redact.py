@@ -258,7 +258,7 @@ CASES = [
     ),
     ("status code 500, exit code 137", "status code 500, exit code 137"),
     ("the code has 3 bugs on line 42", "the code has 3 bugs on line 42"),
-    ("zip code 90210 and order code 4711", "zip code 90210 and order code 4711"),
+    ("zip code 90210, order code: 123456", "zip code 90210, order code: 123456"),
     # E-mails written to dodge filters.
     ("jo.doe at gmail dot com", "<EMAIL>"),
     ("write jo dot doe at gmail dot com", "write <EMAIL>"),
