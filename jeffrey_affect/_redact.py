@@ -453,7 +453,13 @@ def _national_phones(text: str) -> Iterator[Span]:
 
 def _past_kept_numbers(find: Callable[[str], Iterator[Span]]) -> Callable[[str], Iterator[Span]]:
     """``find`` run on the text with ``_KEPT_NUMBERS`` blanked out, offsets unchanged."""
-    return lambda text: find(_KEPT_NUMBERS.sub(lambda kept: " " * len(kept[0]), text))
+    return lambda text: find(_blank_kept_numbers(text))
+
+
+@functools.lru_cache(maxsize=4)
+def _blank_kept_numbers(text: str) -> str:
+    """Cached: the card and phone passes see the same text unless a card was masked."""
+    return _KEPT_NUMBERS.sub(lambda kept: " " * len(kept[0]), text)
 
 
 def _has_phone_length(candidate: str) -> bool:
