@@ -451,10 +451,12 @@ def main() -> int:
         " work on this 2-core machine inflates and spreads the timings, torch's most.",
     ]
     print("redaction: its cost per turn against the normalisation...")
-    text = report(rows, command, machine(), notes) + "\n" + redaction_section(21, command)
+    text = report(rows, command, machine(), notes)
     previous = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
     if (kept := previous.find(RAY_HEADING)) >= 0:  # benchmarks/ray_scoring.py's section
-        text += "\n" + previous[kept:]
+        end = previous.find("\n## ", kept + len(RAY_HEADING))
+        text += "\n" + previous[kept : None if end < 0 else end + 1]
+    text += "\n" + redaction_section(21, command)
     args.output.write_text(text, encoding="utf-8")
     print(text)
     return 0
