@@ -504,6 +504,7 @@ def _holds(*stems: str, any_case: bool = False) -> Callable[[str], bool]:
 
 
 def _both(*tests: Callable[[str], object]) -> Callable[[str], bool]:
+    """Quick tests chained, the cheapest first: a pass that needs a digit and a word."""
     return lambda text: all(test(text) for test in tests)
 
 
