@@ -294,15 +294,14 @@ def redact(text: str) -> str:
         'mail me at <EMAIL> or call <PHONE>, order #123456'
     """
     folded = text if text.isascii() else "".join(map(_fold, text))
-    if not folded:
-        return text  # nothing but zero-width and combining characters
-    # One piece of the text per folded character: the text itself unless the fold dropped some.
-    shown: str | list[str] = text if len(folded) == len(text) else _pieces(text)
+    shown: str | list[str] = text  # one piece of the text per folded character
     for needs, _, find in _PASSES:
         if needs is not None and not needs(folded):
             continue
         spans = sorted(find(folded))
         if spans:
+            if len(shown) != len(folded):  # the fold dropped characters: cut the text up
+                shown = _pieces(text)
             folded, shown = _splice(folded, spans), _splice(shown, spans)
     return shown if isinstance(shown, str) else "".join(shown)
 
