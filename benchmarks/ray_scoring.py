@@ -55,14 +55,14 @@ def on_ray(texts: list[str], workers: int) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
-def replace_section(path: Path, body: str) -> None:
-    """Put ``body`` under HEADING in ``path``, in place of what was there, else at the end."""
+def replace_section(path: Path, body: str, heading: str = HEADING) -> None:
+    """Put ``body`` under ``heading`` in ``path``, in place of what was there, else at the end."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    start = text.find(HEADING)
+    start = text.find(heading)
     if start < 0:
         text, rest = text.rstrip("\n") + "\n\n", ""
     else:
-        end = text.find("\n## ", start + len(HEADING))
+        end = text.find("\n## ", start + len(heading))
         text, rest = text[:start], "" if end < 0 else text[end + 1 :]
     path.write_text(text + body + ("\n" + rest if rest else ""), encoding="utf-8")
 

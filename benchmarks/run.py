@@ -2,8 +2,9 @@
 
     python benchmarks/run.py [--quick] [--output PATH]
 
-Each pair of timings that is compared (classifier vs raw encode, backend vs backend) is taken
-interleaved on the same texts, so machine noise hits both sides alike. Cold start and peak RSS are
+Each pair of timings that is compared (classifier vs raw encode, backend vs backend, redaction vs
+normalisation: ``benchmarks/redaction.py``) is taken interleaved on the same texts, so machine
+noise hits both sides alike. Cold start and peak RSS are
 taken in fresh subprocesses, so this script's own bookkeeping does not count.
 """
 
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ray_scoring import HEADING as RAY_HEADING
+from redaction import section as redaction_section
 from sklearn.metrics import accuracy_score, f1_score
 
 from jeffrey_affect import EMOTIONS, AffectClassifier, AffectConfig
@@ -448,10 +450,13 @@ def main() -> int:
         f"- 1-minute load average: {load_before[0]:.2f} before, {load_after[0]:.2f} after; other"
         " work on this 2-core machine inflates and spreads the timings, torch's most.",
     ]
+    print("redaction: its cost per turn against the normalisation...")
     text = report(rows, command, machine(), notes)
     previous = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
     if (kept := previous.find(RAY_HEADING)) >= 0:  # benchmarks/ray_scoring.py's section
-        text += "\n" + previous[kept:]
+        end = previous.find("\n## ", kept + len(RAY_HEADING))
+        text += "\n" + previous[kept : None if end < 0 else end + 1]
+    text += "\n" + redaction_section(21, command)
     args.output.write_text(text, encoding="utf-8")
     print(text)
     return 0

@@ -136,6 +136,8 @@ class PredictionLog:
         with contextlib.suppress(OSError):  # counted on the first write instead
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.refused = _unsafe_directory(directory)
+        if self.refused is None and (exposed := _exposed_parent(directory)):
+            logger.warning("the prediction log under %s can be lost: %s", directory, exposed)
         held, self._writer_tag = _claim(directory, lock=self.refused is None)
         if held is not None:  # the lock lasts as long as this log
             weakref.finalize(self, os.close, held)
@@ -289,6 +291,8 @@ class PredictionLog:
                     found = os.fstat(fd)
                     if not stat.S_ISREG(found.st_mode) or found.st_uid != os.geteuid():
                         raise PermissionError(f"{path} is not a regular file of this user")
+                    if found.st_mode & 0o077:  # restored from a backup, or made by logrotate
+                        os.fchmod(fd, 0o600)
                     written = os.write(fd, data)
                 finally:
                     os.close(fd)
@@ -429,6 +433,24 @@ def _unsafe_directory(directory: Path) -> str | None:
         return f"log directory {directory} belongs to another user"
     if found.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         return f"log directory {directory} is group- or world-writable: chmod go-w it"
+    return None
+
+
+def _exposed_parent(directory: Path) -> str | None:
+    """Which folder above ``directory`` another user could replace it from, if one: writable by
+    group or others without the sticky bit (as /tmp has), or theirs. Warned of, not refused: the
+    day-files are readable by their owner only and written only if this user's, so a swapped
+    directory can lose the log but not show it, and volumes such as a Kubernetes emptyDir are
+    world-writable."""
+    for parent in Path(os.path.realpath(directory)).parents:
+        try:
+            found = os.stat(parent)
+        except OSError:
+            continue
+        if found.st_uid not in (0, os.geteuid()):
+            return f"{parent} belongs to another user"
+        if found.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not found.st_mode & stat.S_ISVTX:
+            return f"{parent} is group- or world-writable"
     return None
 
 

@@ -1,18 +1,23 @@
 """Redact PII and secrets from user text before a prediction log line keeps it.
 
-Matching runs on a folded copy of the text that replaces each character by exactly one: its
-NFKC form when that is a single character, with every Unicode digit made ASCII and every dash
-and space made "-" and " ". Offsets therefore agree, so each span found on the folded copy is cut
-out of the text as the user wrote it: what is not masked survives unchanged.
+Matching runs on a folded copy of the text that replaces each character by at most one: its NFKC
+form when that is a single character, with every Unicode digit made ASCII and every dash and space
+made "-" and " ", and nothing for a zero-width or combining character, so that "4\u200d111" or a
+strike-through on every digit reads as plain digits. Each character of the folded copy stands for
+a piece of the text as the user wrote it (the character, with the zero-width and combining ones
+after it), so each span found on the folded copy is cut out of the pieces: what is not masked
+survives unchanged.
 
 The passes run in a fixed order because the kinds overlap: JWTs and known key formats first,
-since their characters would otherwise be read as URLs, cards or phones; an e-mail before the URL
-pattern can leave its local part behind; IBANs, payment cards, SSNs and MAC addresses before IP
-addresses and phones so that their digits are not read as either; phone numbers that
+since their characters would otherwise be read as URLs, cards or phones; the credentials of a
+connection string before the e-mail pattern can take "pw@host.net" from it; an e-mail before the
+URL pattern can leave its local part behind; IBANs, payment cards, SSNs and MAC addresses before
+IP addresses and phones so that their digits are not read as either; phone numbers that
 libphonenumber validates before the looser phone pattern, so that it cannot take part of one;
-then the value of "password: ..." (a card or phone given as the value is already whole); long
-random tokens last, once every kind with a placeholder of its own is gone. Every pattern starts
-on a boundary and bounds or possesses its repetitions, so hostile input stays linear.
+then the codes and passwords that a word names (a card or phone given as the value is already
+whole); long random tokens last, once every kind with a placeholder of its own is gone. Every
+pattern starts on a boundary and bounds or possesses its repetitions, so hostile input stays
+linear.
 """
 
 import functools
@@ -23,6 +28,7 @@ import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from itertools import pairwise
+from typing import cast, overload
 
 from phonenumbers import Leniency, PhoneNumberMatcher
 
@@ -53,12 +59,43 @@ MARGIN = 130
 """Redacting a cut text still catches every PII starting at least MARGIN characters before the cut.
 
 An e-mail is caught once its local part, "@", first label and ".x" are in (64 + 1 + 63 + 2, RFC
-5321), a URL from its first characters, and every other kind is at most 45 characters long.
+5321), a URL from its first characters, and every other kind is decided within MARGIN characters
+of its start: the words around a password or a code are bounded to that end.
 """
 
 _ATEXT = r"[\w.!#$%&'*+/=?^`{|}~-]"  # RFC 5322 local-part characters
 # A local part may not start with the "//" of a scheme URL: "https://bob@host/x" is the URL's.
 _EMAIL = re.compile(rf"(?<!{_ATEXT})(?!(?<=:)//){_ATEXT}+@[\w-]+(?:\.[\w-]+)+")
+
+# An address written to dodge filters: "jo at gmail dot com", "jo[at]gmail.com", "jo @ gmail.com",
+# "jo.doe (arroba) correo (punto) es". A plain "at" needs a spelled dot after it, so that "look at
+# example.com" stays; the last label is letters, so that "me @ 5.30pm" stays.
+_AT_WORDS = ("at", "arroba", "arobase")
+_DOT_WORDS = ("dot", "punto", "point", "punkt", "ponto", "punt")
+_SPELLED_AT = rf"(?:{'|'.join(_AT_WORDS)})"
+_SPELLED_DOT = rf"(?:{'|'.join(_DOT_WORDS)})"
+_BRACKETED = r"\ ?[\[({{<]\ ?{}\ ?[\])}}>]\ ?".format
+_SPELLED_EMAIL = re.compile(
+    rf"""
+    (?<![\w.+-])[\w+-]{{1,30}}+
+    (?:(?:\.|\ {_SPELLED_DOT}\ |{_BRACKETED(_SPELLED_DOT)})[\w+-]{{1,30}}+)?
+    (?:
+        (?:\ ?@\ |\ @\ ?|{_BRACKETED(_SPELLED_AT)})
+        (?:[\w-]{{1,30}}+(?:\.|\ {_SPELLED_DOT}\ |{_BRACKETED(_SPELLED_DOT)}))+
+      | \ {_SPELLED_AT}\ (?:[\w-]{{1,30}}+(?:\ {_SPELLED_DOT}\ |{_BRACKETED(_SPELLED_DOT)}))+
+    )
+    [^\W\d_]{{2,30}}+(?![\w-])
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+# A connection string's credentials, "postgresql://admin:pw@db:5432/app", "redis://:pw@cache":
+# all between the scheme and the host's "@" (the last one, a password may hold one); the host
+# stays. http(s) URLs are the URL pass's, which masks them whole.
+_CREDENTIALS = re.compile(
+    r"(?<![\w+.-])(?!https?://)[a-z][a-z0-9+.-]{0,19}://(?P<credentials>\S{1,100})@(?=[\w\[])",
+    re.ASCII | re.IGNORECASE,
+)
 
 # A scheme, "www." or a bare domain followed by a path: "example.com/reset?token=...".
 _URL = re.compile(
@@ -69,18 +106,19 @@ _URL = re.compile(
 
 # Runs that may hold an IBAN or a card; a window of whole chunks in the run is validated.
 _IBAN_RUN = re.compile(
-    r"(?<![A-Z0-9])[A-Z]{2}[0-9]{2}[A-Z0-9]*(?:[ -][A-Z0-9]{4}(?![A-Z0-9]))*(?:[ -][A-Z0-9]{1,3})?",
+    r"(?<![A-Z0-9])[A-Z]{2}[0-9]{2}[A-Z0-9]*"
+    r"(?:[ .-][A-Z0-9]{4}(?![A-Z0-9]))*(?:[ .-][A-Z0-9]{1,3})?",
     re.ASCII | re.IGNORECASE,
 )
 _IBAN_SHAPE = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", re.ASCII)
 _IBAN_LETTERS = {ord(c): str(n) for n, c in enumerate(string.ascii_uppercase, 10)}  # A=10 .. Z=35
 _IBAN_MAX_LEN = 34 + 8  # the longest IBAN, written in groups of four
 # Printed cards group digits by four to six; shorter chunks are dates, counts and prices.
-_CARD_RUN = re.compile(r"(?<![0-9+])[0-9]{3,}(?:[ .-][0-9]{3,})*", re.ASCII)
+_CARD_RUN = re.compile(r"(?<![0-9+])[0-9]{3,}(?:[ ./-][0-9]{3,})*", re.ASCII)
 _CARD_MAX_LEN = 19 + 5  # 19 digits in at most six chunks
 _LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")  # digit sum of 2 * d
-_CHUNK = re.compile(r"[^ .-]+")
-_NO_SEPARATORS = str.maketrans("", "", " .-")
+_CHUNK = re.compile(r"[^ ./-]+")
+_NO_SEPARATORS = str.maketrans("", "", " ./-")
 
 # Never issued: area 000, 666 or 9xx, group 00, serial 0000. Not a piece of a longer number.
 _SSN = re.compile(
@@ -129,20 +167,104 @@ _PHONE = re.compile(
     re.ASCII | re.VERBOSE,
 )
 
-# "password: x", "DB_PASSWORD=x", '"api_key": "x"', and "my pin is 1234" when the value holds a
-# digit or symbol (so "my password is wrong" keeps its word). Only the value is masked.
-_KEY_VALUE = re.compile(
-    r"""
-    (?<![\w-])(?:[\w-]{0,30}[_.-])?
-    (?:pass(?:word|wd|phrase|code)?|pwd|pin|otp|cvc|cvv|secret|token
-      |(?:api|access|private|secret)[_ -]?key|client[_ -]?secret)
-    ["']?\ {0,3}
-    (?:[:=]|\ (?:is|was)\ (?=\S*[0-9@#$%^&*_+=~]))
-    \ {0,3}
-    (?P<value>"[^"\n]{1,200}+"|'[^'\n]{1,200}+'|\S++)
+# Dates, versions and Unix timestamps that libphonenumber would take for a number somewhere, or
+# Luhn for a card: "05.01.2024", "2024-05-01", "Chrome 120.0.6099.109" (a one-digit part, which no
+# phone number is grouped with) and "timestamp 1701964800" or "ts=1701964800123" (only after a
+# word that says so: a number in São Paulo or Delhi has the same ten digits). The card and phone
+# passes do not see them; nothing masks them.
+_DAY = r"(?:0?[1-9]|[12][0-9]|3[01])"
+_MONTH = r"(?:0?[1-9]|1[0-2])"
+_YEAR = r"(?:19|20)?[0-9]{2}"
+_KEPT_NUMBERS = re.compile(
+    rf"""
+    (?<![0-9.+/-])
+    (?:{_DAY}([./-]){_MONTH}\1{_YEAR} | {_MONTH}([./-]){_DAY}\2{_YEAR}
+      | (?:19|20)[0-9]{{2}}([./-]){_MONTH}\3{_DAY})
+    (?![0-9]|[./-][0-9])
+  | (?<![0-9.+-])[0-9]{{1,4}}(?=(?:\.[0-9]+)*\.[0-9](?![0-9]))(?:\.[0-9]{{1,6}}){{2,4}}
+    (?![0-9]|\.[0-9])
+  | \b(?:timestamp|time\ stamp|epoch|unix(?:\ time)?|ts|[a-z]+_at)\W{{0,3}}
+    1[0-9]{{9}}(?:[0-9]{{3}})?(?![0-9])
     """,
     re.ASCII | re.IGNORECASE | re.VERBOSE,
 )
+
+# What may stand between a word that names a secret and its value: up to four short words ("for
+# my account"), a verb that gives the value ("is", "ist", "est", "è", "é", "это", "to" as in
+# "changed it to"), and a word after the verb ("now").
+_FILLER = r"(?:\ [^\W\d_]{1,12}){0,4}?"
+_IS = r"(?:is|was|to|ist|war|lautet|est|était|c'est|es|era|è|é|para|это)"
+_NOW = r"(?:now|still|just|ahora|maintenant|jetzt|ora|agora|nu|теперь|сейчас)"
+_SEPARATOR = r"\ {0,3}(?:[:=]|(?<=\ )-(?=\ ))\ {0,3}"  # ": ", "=", " - "
+
+# One-time, verification and 2FA codes, a card's security code and PINs, after a word that
+# names them, in the eight languages. A word that says what the code is for ("verification code",
+# "OTP", "PIN", "Bestätigungscode", "código de verificación") may take the value right after it;
+# a plain "code" must be followed by "is" or ":" before four digits, or by six digits (a one-time
+# code's length), and must not be an error, status, product or order code.
+_CODE_PURPOSE = (
+    r"(?:verification|verify|confirmation|security|auth|authentication|authorization"
+    r"|one[\ -]?time|log-?in|sign[\ -]?in|access|sms|text|2fa|mfa|otp|backup|recovery|reset"
+    r"|activation|unlock|two[\ -]factor|2-step|mobile|e-?mail|bank|pairing)"
+)
+_CODE_PURPOSE_AFTER = (
+    r"(?:de\ (?:v[ée]rification|confirmation|s[ée]curit[ée]|validation|acc[èe]s|verificaci[óo]n"
+    r"|confirmaci[óo]n|seguridad|acceso|verifica[çc][ãa]o|confirma[çc][ãa]o|seguran[çc]a|acesso)"
+    r"|di\ (?:verifica|conferma|sicurezza|accesso)|подтверждения|из\ смс|доступа|безопасности)"
+)
+_CODE_WORD = r"(?:code|c[óo]digo|codice|код)"
+_CODE = re.compile(
+    rf"""
+    (?<![^\W_])
+    (?:
+        (?P<card>cvv2?|cvc2?|csc|security\ code|card\ code|sicherheitscode|kartenprüfnummer
+          |cryptogramme|c[óo]digo\ de\ seguridad|code\ de\ s[ée]curit[ée]|codice\ di\ sicurezza
+          |beveiligingscode)
+      | (?P<named>otp|2fa|mfa|(?-i:TAN)|pin|пин|{_CODE_PURPOSE}[\ -]?code
+          |[^\W\d_]{{1,20}}code|{_CODE_WORD}\ {_CODE_PURPOSE_AFTER}
+          |(?:одноразовый|проверочный)\ код)
+      | (?<!error\ )(?<!status\ )(?<!exit\ )(?<!http\ )(?<!response\ )(?<!return\ )
+        (?<!product\ )(?<!item\ )(?<!order\ )(?<!tracking\ )(?<!area\ )(?<!country\ )
+        (?<!source\ )
+        (?P<plain>{_CODE_WORD})
+    )
+    (?:[\ -](?:code|number|nummer|num[ée]ro|n[úu]mero|код))?
+    (?![^\W_])
+    (?:{_FILLER}(?:\ {_IS})?{_SEPARATOR} | {_FILLER}\ {_IS}\  | \ (?P<bare>))
+    (?P<value>(?:[A-Z]{{1,3}}-)?[0-9]{{1,8}}+(?:[\ -][0-9]{{2,4}}+){{0,3}})
+    (?![\w%]|[.,][0-9])
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_CODE_STEMS: tuple[str, ...] = ("code", "codi", "códi", "код", "cvv", "cvc", "csc", "otp")
+_CODE_STEMS += ("2fa", "mfa", "tan", "pin", "пин", "kartenprüf", "cryptogramme")
+"""What every ``_CODE`` label holds, in any case."""
+
+# The value after a word that names a password or a key, in English, German, French, Spanish,
+# Portuguese, Dutch and Russian (Italian says "password"): "password: x", "DB_PASSWORD=x",
+# '"api_key": "x"', "password - x", "the password for my account is: x". Given in prose ("my
+# password is x", "I changed my password to x", "username jo password x") the value must look
+# like a secret, a digit or symbol in its first 30 characters and four characters at least, so
+# that "my password is wrong" keeps its word; a bare "pass" needs ":" or "is" ("season pass
+# 2024"). Only the value is masked.
+_PROSE_VALUE = r"(?=\S{0,29}[0-9@#$%^&*_+=~<>])(?=\S{4})"
+_KEY_VALUE = re.compile(
+    rf"""
+    (?<![^\W_])
+    (?:pass(?:word|wd|phrase|code)?|pwd?|passwort|kennwort|mot\ de\ passe|mdp|contrase[ñn]a|clave
+      |senha|wachtwoord|пароль|secret|token|(?:api|access|private|secret)[_\ -]?key
+      |client[_\ -]?secret|pin|otp|cvc|cvv)
+    (?![^\W_])["']?
+    (?:{_FILLER}(?:\ {_IS})?{_SEPARATOR}
+      | {_FILLER}\ {_IS}(?:\ {_NOW})?\ {_PROSE_VALUE}
+      | (?<!pass)\ {_PROSE_VALUE})
+    (?P<value>"[^"\n]{{1,200}}+"|'[^'\n]{{1,200}}+'|\S++)
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_KEY_STEMS: tuple[str, ...] = ("pass", "pw", "kennwort", "mdp", "contrase", "clave", "senha")
+_KEY_STEMS += ("wachtwoord", "пароль", "secret", "token", "key", "pin", "otp", "cvc", "cvv")
+"""What every ``_KEY_VALUE`` label holds, in any case."""
 
 # Long runs of token characters: API keys without a known prefix, hex digests, base64.
 _TOKEN = re.compile(r"(?<![\w+/=-])[\w+/=-]{20,}+", re.ASCII)
@@ -171,20 +293,29 @@ def redact(text: str) -> str:
         >>> redact("mail me at jo@example.com or call +44 20 7946 0958, order #123456")
         'mail me at <EMAIL> or call <PHONE>, order #123456'
     """
-    shown = text
     folded = text if text.isascii() else "".join(map(_fold, text))
+    shown: str | list[str] = text  # one piece of the text per folded character
     for needs, _, find in _PASSES:
-        if needs is not None and not needs.search(folded):
+        if needs is not None and not needs(folded):
             continue
         spans = sorted(find(folded))
         if spans:
+            if len(shown) != len(folded):  # the fold dropped characters: cut the text up
+                shown = _pieces(text)
             folded, shown = _splice(folded, spans), _splice(shown, spans)
-    return shown
+    return shown if isinstance(shown, str) else "".join(shown)
+
+
+_IGNORED = frozenset({"Cf", "Mn", "Me"})
+"""Format characters (zero-width joiners and spaces, the soft hyphen) and combining marks: the
+fold drops them, so that they cannot break a number or an address apart."""
 
 
 @functools.cache
 def _fold(char: str) -> str:
-    """The one character that the patterns see for ``char``; see the module docstring."""
+    """What the patterns see for ``char``, one character or none; see the module docstring."""
+    if unicodedata.category(char) in _IGNORED:
+        return ""
     nfkc = unicodedata.normalize("NFKC", char)
     folded = nfkc if len(nfkc) == 1 else char
     if folded.isdecimal():
@@ -195,15 +326,42 @@ def _fold(char: str) -> str:
     return " " if category == "Zs" else folded
 
 
-def _splice(text: str, spans: list[Span]) -> str:
-    """Put each span's placeholder in its place; spans that overlap are merged into the first."""
-    parts: list[str] = []
+def _pieces(text: str) -> list[str]:
+    """``text`` cut into one piece per character that the fold keeps, each with the dropped
+    characters that follow it (those before the first go with the first)."""
+    pieces: list[str] = []
+    dropped = ""
+    for char in text:
+        if not _fold(char):
+            dropped += char
+        elif pieces:
+            pieces[-1] += dropped
+            pieces.append(char)
+            dropped = ""
+        else:
+            pieces.append(dropped + char)
+            dropped = ""
+    pieces[-1] += dropped
+    return pieces
+
+
+@overload
+def _splice(text: str, spans: list[Span]) -> str: ...
+@overload
+def _splice(text: list[str], spans: list[Span]) -> list[str]: ...
+def _splice(text: str | list[str], spans: list[Span]) -> str | list[str]:
+    """Put each span's placeholder in its place; spans that overlap are merged into the first.
+    In a list of pieces, each character of a placeholder is a piece."""
+    parts: list[str | list[str]] = []
     done = 0
     for start, end, token in spans:
         if start >= done:
             parts += [text[done:start], token]
         done = max(done, end)
-    return "".join([*parts, text[done:]])
+    parts.append(text[done:])
+    if isinstance(text, str):
+        return "".join(cast(list[str], parts))
+    return [piece for part in parts for piece in part]
 
 
 def _matches(
@@ -292,6 +450,17 @@ def _national_phones(text: str) -> Iterator[Span]:
                 break
 
 
+def _past_kept_numbers(find: Callable[[str], Iterator[Span]]) -> Callable[[str], Iterator[Span]]:
+    """``find`` run on the text with ``_KEPT_NUMBERS`` blanked out, offsets unchanged."""
+    return lambda text: find(_blank_kept_numbers(text))
+
+
+@functools.lru_cache(maxsize=4)
+def _blank_kept_numbers(text: str) -> str:
+    """Cached: the card and phone passes see the same text unless a card was masked."""
+    return _KEPT_NUMBERS.sub(lambda kept: " " * len(kept[0]), text)
+
+
 def _has_phone_length(candidate: str) -> bool:
     return 7 <= sum(c.isdigit() for c in candidate) <= 15
 
@@ -309,26 +478,81 @@ def _is_random(run: str) -> bool:
     return "0" in kinds and has_letter and 5 * switches >= len(kinds) - 1
 
 
-_DIGIT = re.compile("[0-9]")
+def _codes(text: str) -> Iterator[Span]:
+    """The value of each ``_CODE`` match with digits enough: three for a card's security code,
+    six after a plain "code" with no "is" or ":", four for the others."""
+    for match in _CODE.finditer(text):
+        digits = sum(c.isdigit() for c in match["value"])
+        plain_bare = match["plain"] is not None and match["bare"] is not None
+        if digits >= (3 if match["card"] else 6 if plain_bare else 4):
+            yield match.start("value"), match.end("value"), "<SECRET>"
+
+
+def _holds(*stems: str, any_case: bool = False) -> Callable[[str], bool]:
+    """Whether a text holds one of ``stems``: a few substring searches, far cheaper than running
+    a pattern that needs one of them."""
+    if not any_case:
+        return lambda text: any(stem in text for stem in stems)
+    folded = tuple(stem.casefold() for stem in stems)
+
+    def holds(text: str) -> bool:
+        text = text.casefold()
+        return any(stem in text for stem in folded)
+
+    return holds
+
+
+def _both(*tests: Callable[[str], object]) -> Callable[[str], bool]:
+    """Quick tests chained, the cheapest first: a pass that needs a digit and a word."""
+    return lambda text: all(test(text) for test in tests)
+
+
+_DIGIT = re.compile("[0-9]").search
+_BRACKETED_WORD = re.compile(_BRACKETED(f"(?:{_SPELLED_AT}|{_SPELLED_DOT})"), re.IGNORECASE).search
+_SPACED_AT = _holds(*(f" {at} " for at in _AT_WORDS), any_case=True)
+_SPACED_DOT = _holds(*(f" {dot} " for dot in _DOT_WORDS), any_case=True)
+
+
+def _may_spell_an_email(text: str) -> object:
+    """An "@", a bracketed "at" or "dot", or both words between spaces: what a ``_SPELLED_EMAIL``
+    match holds."""
+    return "@" in text or _BRACKETED_WORD(text) or (_SPACED_AT(text) and _SPACED_DOT(text))
+
+
+# A value after a word that names a password or key follows ":", "=" or " - ", or holds a digit
+# or symbol: a turn with none of them has none.
+_KEY_VALUE_MARK = re.compile(r"[0-9:=@#$%^&*_+~<>-]").search
 
 _PASSES: tuple[
-    tuple[re.Pattern[str] | None, re.Pattern[str], Callable[[str], Iterator[Span]]], ...
+    tuple[Callable[[str], object] | None, re.Pattern[str], Callable[[str], Iterator[Span]]], ...
 ] = (
-    (re.compile("eyJ"), _JWT, _matches(_JWT, "<SECRET>")),
+    (_holds("eyJ"), _JWT, _matches(_JWT, "<SECRET>")),
     (None, _SECRET, _matches(_SECRET, "<SECRET>")),
-    (re.compile("@"), _EMAIL, _matches(_EMAIL, "<EMAIL>")),
-    (re.compile(r"/|www\.", re.ASCII | re.IGNORECASE), _URL, _matches(_URL, "<URL>")),
+    (_holds("://"), _CREDENTIALS, _matches(_CREDENTIALS, "<SECRET>", group="credentials")),
+    (_holds("@"), _EMAIL, _matches(_EMAIL, "<EMAIL>")),
+    (_may_spell_an_email, _SPELLED_EMAIL, _matches(_SPELLED_EMAIL, "<EMAIL>")),
+    (re.compile(r"/|www\.", re.ASCII | re.IGNORECASE).search, _URL, _matches(_URL, "<URL>")),
     (_DIGIT, _IBAN_RUN, _windows(_IBAN_RUN, _is_iban, _IBAN_MAX_LEN, "<IBAN>")),
-    (_DIGIT, _CARD_RUN, _windows(_CARD_RUN, _is_card, _CARD_MAX_LEN, "<CARD>")),
+    (
+        _DIGIT,
+        _CARD_RUN,
+        _past_kept_numbers(_windows(_CARD_RUN, _is_card, _CARD_MAX_LEN, "<CARD>")),
+    ),
     (_DIGIT, _SSN, _matches(_SSN, "<SSN>")),
     (None, _MAC, _matches(_MAC, "<MAC>")),
-    (re.compile(":"), _IPV6, _matches(_IPV6, "<IP>", _is_ipv6)),
+    (_holds(":"), _IPV6, _matches(_IPV6, "<IP>", _is_ipv6)),
     (_DIGIT, _IPV4, _matches(_IPV4, "<IP>")),
-    (_DIGIT, _PHONE_RUN, _national_phones),
+    (_DIGIT, _PHONE_RUN, _past_kept_numbers(_national_phones)),
     (_DIGIT, _PHONE, _matches(_PHONE, "<PHONE>", _has_phone_length)),
-    (None, _KEY_VALUE, _matches(_KEY_VALUE, "<SECRET>", group="value")),
-    (None, _TOKEN, _matches(_TOKEN, "<SECRET>", _is_random)),
+    (_both(_DIGIT, _holds(*_CODE_STEMS, any_case=True)), _CODE, _codes),
+    (
+        _both(_KEY_VALUE_MARK, _holds(*_KEY_STEMS, any_case=True)),
+        _KEY_VALUE,
+        _matches(_KEY_VALUE, "<SECRET>", group="value"),
+    ),
+    (_DIGIT, _TOKEN, _matches(_TOKEN, "<SECRET>", _is_random)),
 )
-"""Each pass: what any match of its pattern holds (a chat turn rarely has a digit, an "@" or a
-":", so most passes are skipped by one quick search), its pattern, and the pass itself. A test
-draws strings from each pattern to hold the first part true."""
+"""Each pass: a quick test that the text may hold what it masks (a chat turn rarely has a digit,
+an "@", a ":" or a word that names a secret, so most passes are skipped by a search or a few),
+its pattern, and the pass itself. A test draws strings from each pattern to hold the first part
+true."""

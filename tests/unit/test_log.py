@@ -265,6 +265,40 @@ def test_a_group_or_world_writable_directory_is_refused_and_counted(
     assert list(directory.iterdir()) == []
 
 
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o606])
+def test_a_day_file_open_to_others_is_made_private_before_the_first_append(
+    tmp_path: Path, mode: int
+) -> None:
+    """A day-file restored from a backup or made by logrotate may be readable by others."""
+    day_file = tmp_path / f"predictions_{datetime.now(UTC):%Y-%m-%d}_{log_host()}.jsonl"
+    day_file.write_text('{"restored": true}\n')
+    day_file.chmod(mode)
+    log = PredictionLog(tmp_path, text_chars=50)
+    log.write([(RESULT, "where is my parcel?")])
+    log.close()
+    assert day_file.stat().st_mode & 0o777 == 0o600
+    assert day_file.read_text().splitlines()[0] == '{"restored": true}'
+    assert (log.written, log.failures) == (1, 0)
+
+
+@pytest.mark.parametrize(("mode", "warned"), [(0o777, True), (0o775, True), (0o1777, False)])
+def test_a_parent_others_can_write_to_is_warned_of_and_logging_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, mode: int, warned: bool
+) -> None:
+    """Another user could swap the log directory from such a parent: the log could be lost, not
+    read (day-files are private), so it is a warning; a sticky parent such as /tmp is safe."""
+    parent = tmp_path / "shared"
+    parent.mkdir()
+    parent.chmod(mode)
+    log = PredictionLog(parent / "logs", text_chars=50)
+    log.write([(RESULT, "where is my parcel?")])
+    log.close()
+    warnings = [r.getMessage() for r in caplog.records if r.name == "jeffrey_affect._log"]
+    expected = f"the prediction log under {parent / 'logs'} can be lost: {parent} is group- or"
+    assert [w.startswith(expected) for w in warnings] == ([True] if warned else [])
+    assert (log.refused, log.written) == (None, 1)
+
+
 def test_a_log_path_that_is_a_file_is_refused_with_one_warning(
     make_classifier: Make, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -1,8 +1,11 @@
 """The classifier as a LangChain Runnable, so it traces, batches and composes like other steps."""
 
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.runnables.schema import StreamEvent
 
 from jeffrey_affect import AffectClassifier, AffectConfig, AffectResult
 from jeffrey_affect._log import traced_text
@@ -158,6 +161,21 @@ class AffectRunnable(Runnable[AffectInput, AffectResult]):
             return_exceptions=return_exceptions,
         )
 
+    def astream_events(
+        self, input: AffectInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Any:
+        """``Runnable.astream_events``, whose events show the turn as the prediction log keeps it.
+
+        LangChain copies the raw input into the events of the run it streams, past every
+        callback; this runnable has no inner runs, so each event that carries an input gets the
+        traced turn instead. Nested in a chain, this run's events carry the traced turn anyway,
+        and the chain's carry the chain's input, as every callback sees it.
+        """
+        events = super().astream_events(input, config, **kwargs)
+        if not isinstance(events, AsyncGenerator):  # version="v3": an awaitable that raises
+            return events
+        return _with_input(events, self._traced(_text(input)))
+
     def _traced(self, text: str | TypeError) -> str:
         """The run's input for callbacks: exactly what the prediction log keeps of the turn.
 
@@ -179,6 +197,17 @@ class AffectRunnable(Runnable[AffectInput, AffectResult]):
         if isinstance(text, TypeError):
             raise text
         return await self.classifier.aclassify(text)
+
+
+async def _with_input(
+    events: AsyncGenerator[StreamEvent, None], traced: str
+) -> AsyncGenerator[StreamEvent, None]:
+    """``events``, each one's ``input`` (where it has one) replaced by ``traced``."""
+    async with aclosing(events):
+        async for event in events:
+            if "input" in event["data"]:
+                event["data"]["input"] = traced
+            yield event
 
 
 def _text(value: AffectInput) -> str | TypeError:

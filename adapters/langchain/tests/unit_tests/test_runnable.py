@@ -7,18 +7,22 @@ import subprocess
 import sys
 import threading
 import traceback
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import pytest
+from langchain_core._api import LangChainDeprecationWarning
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, RunnablePassthrough
+from langchain_core.runnables.schema import StreamEvent
 from langchain_jeffrey_affect import AffectRunnable, tone_runnable
 
 from jeffrey_affect import AffectClassifier, AffectConfig, AffectResult, Encoder, preprocess_light
 from jeffrey_affect._redact import redact
+from tests.red_team import CASES, leaked
 
 ANGRY = "I am furious, you broke my order again!"
 HAPPY = "Thank you so much, this is wonderful!"
@@ -479,3 +483,57 @@ def test_in_a_chain_its_runs_see_only_the_redacted_turn(runnable: AffectRunnable
     assert [recorder.inputs[run] for run in runs] == [traced(runnable, CONFIDED)] * 4
     assert recorder.leaks(runs) == []
     assert all(out["input"] == CONFIDED for out in outs)
+
+
+async def events(
+    runnable: Runnable[Any, Any], value: Any, version: Literal["v1", "v2"]
+) -> list[StreamEvent]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LangChainDeprecationWarning)  # version="v1"
+        return [event async for event in runnable.astream_events(value, version=version)]
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+@pytest.mark.parametrize(
+    "value", [CONFIDED, HumanMessage(CONFIDED), {"messages": [HumanMessage(CONFIDED)]}]
+)
+def test_as_the_root_of_astream_events_it_shows_the_redacted_turn(
+    runnable: AffectRunnable, value: Any, version: Literal["v1", "v2"]
+) -> None:
+    streamed = asyncio.run(events(runnable, value, version))
+
+    assert [e["event"] for e in streamed if e["event"] != "on_chain_stream"] == [
+        "on_chain_start",
+        "on_chain_end",
+    ]
+    assert streamed[0]["data"]["input"] == traced(runnable, CONFIDED)
+    assert isinstance(streamed[-1]["data"]["output"], AffectResult)
+    assert [e for e in streamed if any(s in repr(e) for s in SECRETS)] == []
+
+
+def test_in_a_chain_its_events_show_the_redacted_turn(runnable: AffectRunnable) -> None:
+    chain = RunnableLambda(lambda value: value["input"]) | runnable
+
+    streamed = asyncio.run(events(chain, {"input": CONFIDED}, "v2"))
+
+    [start] = [
+        e for e in streamed if e["name"] == "jeffrey_affect" and e["event"].endswith("start")
+    ]
+    assert start["data"]["input"] == traced(runnable, CONFIDED)
+    # The chain's own start event carries the chain's raw input, as its callbacks see it.
+    assert streamed[0]["data"]["input"] == {"input": CONFIDED}
+
+
+def test_no_red_team_secret_reaches_a_tracer(counting_encoder: Encoder, tmp_path: Path) -> None:
+    """Every turn of the red-team table, batched through the runnable: each run's traced input
+    is the prediction log's line and holds none of the secret."""
+    config = AffectConfig(log_dir=tmp_path, log_text_chars=1000, cache_size=0)
+    recorder = Recorder()
+    with AffectClassifier(config, encoder=counting_encoder) as classifier:
+        AffectRunnable(classifier).batch([case.turn for case in CASES], {"callbacks": [recorder]})
+
+    [log_file] = tmp_path.iterdir()
+    logged = [json.loads(line)["text"] for line in log_file.read_text("utf-8").splitlines()]
+    inputs = [recorder.inputs[run] for run in recorder.runs()]
+    assert sorted(inputs) == sorted(logged) and len(inputs) == len(CASES)
+    assert [c for c, i in zip(CASES, inputs, strict=True) if leaked(c.secret, i)] == []
