@@ -58,6 +58,7 @@ class LogRecord(BaseModel):
     low_confidence: bool
     model_version: str
     class_prior: str
+    batch_size: int = Field(default=1, ge=1)
 
 
 _RESULT_FIELDS = set(LogRecord.model_fields) - {"timestamp", "text"}
