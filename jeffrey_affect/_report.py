@@ -417,7 +417,9 @@ class _Histogram:
         if ms < LOW_MS:
             k = 0
         else:
-            k = min(math.floor(math.log10(ms / LOW_MS) * _BINS_PER_DECADE) + 1, _N_BINS + 1)
+            k = math.floor(math.log10(ms / LOW_MS) * _BINS_PER_DECADE) + 1
+            if k > _N_BINS:
+                k = _N_BINS + 1
         self.counts[k] += 1
         self.n += 1
         self.sum += ms
@@ -675,6 +677,12 @@ class _Reader:
         self.current, self.baseline, self.bucket_s = current, baseline, bucket_s
         self.low_confidence, self.fallbacks = _Samples(), _Samples()
 
+    def _offer(self, t: float, replica: str, r: LogRecord) -> None:
+        if r.low_confidence:
+            self.low_confidence.offer(t, replica, r)
+        if r.route != HEAD:
+            self.fallbacks.offer(t, replica, r)
+
     def read(self, path: Path, replica: str, day: date) -> tuple[FileStats, _FileTally]:
         """Tally one file's valid lines; a read error, or more than ``MAX_FILE_BYTES`` (a gzip
         bomb), ends the file but keeps what was read."""
@@ -685,19 +693,21 @@ class _Reader:
         b_start, b_end = self.baseline.line_bounds() if base and self.baseline else (1.0, 0.0)
         day_start = _midnight(day).timestamp()
         day_end = day_start + DAY_S
-        width = self.bucket_s
-        records = malformed = 0
+        width, buckets, span = self.bucket_s, tally.buckets, tally.span
+        parse = LogRecord.__pydantic_validator__.validate_json  # model_validate_json, unwrapped
+        records = malformed = consumed = 0
         error = None
         try:
             with _open(path) as stream:
                 for line in _lines(stream):
-                    if stream.tell() > MAX_FILE_BYTES:
+                    consumed = consumed + len(line) if line is not None else stream.tell()
+                    if consumed > MAX_FILE_BYTES:
                         error = f"stopped after {MAX_FILE_BYTES:,} bytes (decompressed)"
                         break
                     try:
                         if line is None:
                             raise ValueError("overlong line")
-                        r = LogRecord.model_validate_json(line)
+                        r: LogRecord = parse(line)
                     except (ValidationError, ValueError):
                         malformed += 1
                         continue
@@ -711,17 +721,16 @@ class _Reader:
                     records += 1
                     if day_start <= t < day_end:
                         key = int(t // width)
-                        if (cell := tally.buckets.get(key)) is None:
-                            cell = tally.buckets[key] = _Cell()
-                        _see(tally.span, t)
+                        if (cell := buckets.get(key)) is None:
+                            cell = buckets[key] = _Cell()
+                        span.n += 1
+                        span.first = min(span.first, t)
+                        span.last = max(span.last, t)
                     else:
                         cell = tally.off_day
                     cell.add(r)
-                    if r.fallback_reason != EMPTY_TEXT:
-                        if r.low_confidence:
-                            self.low_confidence.offer(t, replica, r)
-                        if r.route != HEAD:
-                            self.fallbacks.offer(t, replica, r)
+                    if r.fallback_reason != EMPTY_TEXT and (r.low_confidence or r.route != HEAD):
+                        self._offer(t, replica, r)
         except (OSError, EOFError, zlib.error) as exc:
             error = f"{type(exc).__name__}: {exc}"
         stats = FileStats(
