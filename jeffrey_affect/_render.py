@@ -105,10 +105,30 @@ def _days_read(report: Report) -> str:
     return f"{min(days)} .. {max(days)}" if days else "-"
 
 
+def alarms(report: Report) -> str:
+    """The first thing to read: failed checks, flagged changes and quiet replicas, counted."""
+    failed = [c.name for c in report.checks if not c.passed]
+    flagged = (
+        [c.metric for c in report.comparison.changes if c.flagged] if report.comparison else []
+    )
+    quiet = [r.replica for r in report.replicas if r.quiet]
+    parts = [
+        "no --max-* check"
+        if not report.checks
+        else f"{len(failed)} check(s) failed" + (f" ({', '.join(failed)})" if failed else ""),
+        "no baseline"
+        if report.comparison is None
+        else f"{len(flagged)} change(s) flagged" + (f" ({', '.join(flagged)})" if flagged else ""),
+        f"{len(quiet)} replica(s) quiet" + (f" ({', '.join(quiet)})" if quiet else ""),
+    ]
+    return "; ".join(parts)
+
+
 def _summary(report: Report) -> list[list[str]]:
     damaged = [f for f in report.files if f.damaged]
     batched = report.batched
     rows = [
+        ["Alarms", alarms(report)],
         ["Log directory", report.log_dir],
         ["Dates asked for", range_text(report.since, report.until)],
         ["Dates read", _days_read(report)],
@@ -347,6 +367,7 @@ td.alarm { color: #b00020; font-weight: 600; }
 td.text { font-family: ui-monospace, monospace; white-space: pre-wrap; max-width: 40em; }
 img { max-width: 100%; height: auto; }
 p.note { color: #555; }
+p.alarms { font-weight: 600; }
 """
 
 
@@ -392,6 +413,7 @@ def render_html(report: Report) -> str:
         f"<title>{html.escape(_title(report))}</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(_title(report))}</h1>",
+        f'<p class="alarms">{html.escape(alarms(report))}</p>',
         chart,
     ]
     for title, header, rows in _sections(report):
