@@ -35,8 +35,8 @@ Format = Literal["text", "markdown", "json", "html"]
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 """Control characters (terminal escapes) and bidi overrides, replaced before printing."""
 
-ALARMS = frozenset({"FAILED", "FLAGGED", "QUIET"})
-"""Cells that HTML shows in red."""
+_ALARM_WORDS = frozenset({"FAILED", "FLAGGED", "QUIET"})
+"""A cell that starts with one of these is shown in red in HTML."""
 
 # Text, markdown and HTML share the same sections (title, header, rows).
 _Section = tuple[str, list[str], list[list[str]]]
@@ -154,7 +154,9 @@ def _summary(report: Report) -> list[list[str]]:
         [
             "Batched lines",
             f"{batched.lines} (not in the latency above; {_fmt_ms(batched.mean_ms)} per turn, "
-            f"batches of up to {batched.max_batch_size or '-'})",
+            f"batches of up to {batched.max_batch_size})"
+            if batched.lines
+            else "0",
         ],
         ["Class priors", _fmt_counts(report.class_priors)],
         ["Model versions", _fmt_counts(report.model_versions)],
@@ -383,7 +385,7 @@ def _html_table(header: list[str], rows: list[list[str]]) -> str:
             name
             for name, on in (
                 ("num", numeric[i]),
-                ("alarm", value.split(" ")[0] in ALARMS),
+                ("alarm", value.split(" ")[0] in _ALARM_WORDS),
                 ("text", header[i] == "Text"),
             )
             if on
@@ -518,6 +520,20 @@ def _volume_panel(ax: "Axes", report: Report) -> None:
     for name in names:
         ax.plot(x, [b.replicas.get(name, 0) for b in report.buckets], label=name, lw=1.5)
     ax.plot(x, [b.n for b in report.buckets], label="all", color="0.3", lw=1, ls=":")
+    for replica in report.replicas:
+        if replica.quiet and replica.last_seen is not None:
+            ax.axvline(_days(replica.last_seen), color="C3", lw=1, ls="--")
+            ax.annotate(
+                f"{replica.replica} quiet since {replica.last_seen:%H:%M}",
+                (_days(replica.last_seen), 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(-4, -4),
+                textcoords="offset points",
+                ha="right",
+                va="top",
+                color="C3",
+                fontsize="small",
+            )
     ax.set_title(title)
     ax.set_ylabel("turns")
     ax.set_ylim(bottom=0)
@@ -526,7 +542,7 @@ def _volume_panel(ax: "Axes", report: Report) -> None:
 
 
 def _rates_panel(ax: "Axes", report: Report) -> None:
-    title = "Rates per bucket (dotted: baseline)"
+    title = "Rates per bucket" + (" (dotted: baseline)" if report.comparison else "")
     if not report.buckets:
         _no_data(ax, title)
         return

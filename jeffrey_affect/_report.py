@@ -990,7 +990,7 @@ def build_report(
         latency_histogram=overall.latency.bins(),
         batched=BatchStats(
             lines=overall.batch_lines,
-            mean_ms=_ratio_f(overall.batch_sum, overall.batch_lines),
+            mean_ms=_mean(overall.batch_sum, overall.batch_lines),
             max_batch_size=overall.batch_max or None,
         ),
         emotions={
@@ -1015,7 +1015,7 @@ def build_report(
     )
 
 
-def _ratio_f(total: float, count: int) -> float | None:
+def _mean(total: float, count: int) -> float | None:
     return total / count if count else None
 
 
