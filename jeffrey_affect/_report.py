@@ -594,8 +594,12 @@ class _Samples:
         if len(self._heap) == SAMPLE_SIZE and t <= self._heap[0][0]:
             return
         self._seen += 1
+        try:
+            when = _utc(r.timestamp)
+        except OverflowError:  # a hostile line's year 1 with an offset has no UTC
+            when = r.timestamp
         sample = Sample(
-            timestamp=_utc(r.timestamp),
+            timestamp=when,
             replica=replica,
             emotion=r.emotion,
             confidence=r.confidence,

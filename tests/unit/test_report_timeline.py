@@ -350,6 +350,19 @@ def test_lines_off_their_files_day_count_but_fall_in_no_bucket(tmp_path: Path) -
     assert "Off-day lines            2 (in no time bucket)" in render(report, "text")
 
 
+@pytest.mark.parametrize(
+    "stamp", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00"]
+)
+def test_a_timestamp_at_the_ends_of_time_is_counted_not_raised(tmp_path: Path, stamp: str) -> None:
+    extreme = json.loads(fallback(T0, low_confidence=True)) | {"timestamp": stamp}
+    write(day_file(tmp_path, DAY), [line(T0), json.dumps(extreme) + "\n"])
+    report = build_report(tmp_path, since=DAY, until=DAY)
+    assert (report.total, report.off_day_lines) == (2, 1)
+    assert len(report.recent_fallbacks) == len(report.recent_low_confidence) == 1
+    assert "Recent fallback turns" in render(report, "text")
+    assert report.replicas[0].last_seen == T0
+
+
 def test_a_period_knows_its_days_and_the_one_before() -> None:
     days = Period(date(2026, 11, 25), date(2026, 11, 27))
     assert days.previous(date(2026, 11, 27)) == Period(date(2026, 11, 22), date(2026, 11, 24))
