@@ -3,11 +3,14 @@ turns, checks in the body, and what it counts apart (empty turns, batched lines)
 
 import json
 import re
+import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jeffrey_affect import AffectClassifier, AffectConfig
 from jeffrey_affect._render import render
@@ -401,3 +404,31 @@ def test_a_day_of_two_replicas_answers_the_nights_questions(tmp_path: Path) -> N
     last_seen = quiet["eu-2/web-2"].last_seen
     assert last_seen is not None
     assert last_seen < T0 + timedelta(minutes=INCIDENT_QUIET) <= last_seen + timedelta(minutes=5)
+
+
+@settings(max_examples=40)
+@given(
+    seconds=st.lists(st.integers(-2 * 86_400, 3 * 86_400), min_size=1, max_size=60),
+    width=st.sampled_from(["5m", "1h", "6h", "1d"]),
+    cut=st.integers(1, 86_399),
+)
+def test_buckets_lines_and_periods_add_up(seconds: list[int], width: str, cut: int) -> None:
+    """Every line of the period is in one bucket or off its day; a time inside the file's day
+    splits its lines (a time bound picks files by date too, so one at midnight would not)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        write(day_file(root, DAY), [line(T0 + timedelta(seconds=s)) for s in seconds])
+        whole = build_report(root, bucket_s=parse_width(width))
+        split = T0 + timedelta(seconds=cut)
+        before = build_report(root, until=split)
+        after = build_report(root, since=split, until=DAY)
+
+    on_day = [s for s in seconds if 0 <= s < 86_400]
+    assert whole.total == len(seconds)
+    assert sum(b.n for b in whole.buckets) == len(on_day) == whole.total - whole.off_day_lines
+    assert all(b.start.timestamp() % parse_width(width) == 0 for b in whole.buckets)
+    assert before.total + after.total == len(seconds)
+    assert before.total == sum(s < cut for s in seconds)
+    assert after.comparison is not None and after.comparison.total == sum(
+        cut - (86_400 - cut) <= s < cut for s in seconds
+    )
