@@ -54,11 +54,11 @@ class LogRecord(BaseModel):
     route: Route
     fallback_reason: str | None
     latency_ms: float = Field(ge=0.0)
+    batch_size: int = Field(default=1, ge=1)
     cache_hit: bool
     low_confidence: bool
     model_version: str
     class_prior: str
-    batch_size: int = Field(default=1, ge=1)
 
 
 _RESULT_FIELDS = set(LogRecord.model_fields) - {"timestamp", "text"}

@@ -64,11 +64,11 @@ LOGGED_FIELDS = {
     "route",
     "fallback_reason",
     "latency_ms",
+    "batch_size",
     "cache_hit",
     "low_confidence",
     "model_version",
     "class_prior",
-    "batch_size",
 }
 """A prediction log line's keys, written out so that a change to the format fails a test."""
 
