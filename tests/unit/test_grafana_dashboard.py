@@ -37,15 +37,17 @@ from prometheus_client import REGISTRY, generate_latest
 metrics.set_meter_provider(MeterProvider(metric_readers=[PrometheusMetricReader()]))
 
 from jeffrey_affect import AffectClassifier, AffectConfig
-from tests.helpers import FakeEncoder
+from tests.helpers import FakeEncoder, RaisingEncoder
 
 with tempfile.TemporaryDirectory() as logs:
-    clf = AffectClassifier(AffectConfig(log_dir=logs, telemetry="on"), encoder=FakeEncoder())
+    config = AffectConfig(log_dir=logs, telemetry="on")
+    clf = AffectClassifier(config, encoder=FakeEncoder())
     clf.classify("where is my parcel?")
     clf.classify("where is my parcel?")  # a cache hit
-    clf.classify("")  # an empty turn: a fallback
+    clf.classify("")  # an empty turn
     clf.classify_batch(["thanks!", "this is unacceptable"])
     clf.close()  # the log's lines are counted once written
+    AffectClassifier(config, encoder=RaisingEncoder()).classify("hello?")  # a fallback
     print(generate_latest(REGISTRY).decode())
 """
 """Run in a fresh process: the global meter provider can be set once, and the telemetry tests
