@@ -348,6 +348,11 @@ def _utc(when: datetime) -> datetime:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
+def _as_utc(bound: Bound) -> Bound:
+    """A time bound in UTC (a naive one read as UTC), so that it reads and prints as UTC."""
+    return _utc(bound) if isinstance(bound, datetime) else bound
+
+
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), UTC)
 
@@ -896,6 +901,10 @@ def build_report(
     """
     if not log_dir.is_dir():
         raise FileNotFoundError(f"no log directory at {log_dir}")
+    since = None if since is None else _as_utc(since)
+    until = None if until is None else _as_utc(until)
+    if baseline is not None:
+        baseline = (_as_utc(baseline[0]), _as_utc(baseline[1]))
     current = Period(since, until)
     every = _log_files(log_dir)
     chosen = [f for f in every if current.holds_day(f[0])]

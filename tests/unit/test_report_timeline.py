@@ -4,7 +4,7 @@ turns, checks in the body, and what it counts apart (empty turns, batched lines)
 import json
 import re
 import tempfile
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -195,6 +195,16 @@ def test_a_time_bound_selects_lines_and_a_date_bound_whole_files(tmp_path: Path)
     assert afternoon.total == 6  # 12:00 in, 18:00 out
     assert afternoon.files[0].records == 6
     assert render(afternoon, "text").count("2026-11-27T12:00Z .. 2026-11-27T18:00Z") == 1
+
+
+def test_a_time_given_from_python_in_another_zone_or_naive_is_read_as_utc(tmp_path: Path) -> None:
+    write(day_file(tmp_path, DAY), [line(T0 + timedelta(hours=h)) for h in range(24)])
+    paris = timezone(timedelta(hours=1))
+    zoned = build_report(tmp_path, since=datetime(2026, 11, 27, 13, tzinfo=paris))
+    naive = build_report(tmp_path, since=datetime(2026, 11, 27, 12))
+    assert zoned.total == naive.total == 12
+    assert zoned.since == naive.since == T0 + timedelta(hours=12)
+    assert "2026-11-27T12:00Z .. last" in render(zoned, "text")
 
 
 def test_the_previous_period_of_whole_days(tmp_path: Path) -> None:
