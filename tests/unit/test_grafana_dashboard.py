@@ -167,8 +167,18 @@ def test_the_dashboard_covers_what_a_fleet_watches(dashboard: dict[str, Any]) ->
         "Log lines lost per second",
     } <= titles
     assert len({p["id"] for p in dashboard["panels"]}) == len(dashboard["panels"])
+    cells: set[tuple[int, int]] = set()
     for panel in dashboard["panels"]:
         assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
+        grid = panel["gridPos"]
+        assert grid["x"] + grid["w"] <= 24, panel["title"]  # Grafana's grid is 24 wide
+        taken = {
+            (x, y)
+            for x in range(grid["x"], grid["x"] + grid["w"])
+            for y in range(grid["y"], grid["y"] + grid["h"])
+        }
+        assert not taken & cells, f"{panel['title']} overlaps another panel"
+        cells |= taken
 
 
 def test_every_query_names_only_what_the_classifier_exports(dashboard: dict[str, Any]) -> None:
