@@ -490,7 +490,9 @@ def _time_axis(ax: "Axes", report: Report) -> None:
 
     locator = AutoDateLocator(minticks=4, maxticks=10)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    formatter = ConciseDateFormatter(locator, show_offset=False)  # type: ignore[no-untyped-call]
+    formatter = ConciseDateFormatter(  # type: ignore[no-untyped-call]
+        locator, formats=["%Y", "%b", "%b %d", "%H:%M", "%H:%M", "%S.%f"], show_offset=False
+    )
     ax.xaxis.set_major_formatter(formatter)  # the title gives the dates
     if report.buckets:
         ax.set_xlim(
