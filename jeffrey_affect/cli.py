@@ -17,7 +17,7 @@ from jeffrey_affect._config import AffectConfig, NamedPrior
 from jeffrey_affect._data import CHAT_TRAIN, checkout_root
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._render import Format, plot, range_text, render
-from jeffrey_affect._report import build_report
+from jeffrey_affect._report import Limits, build_report, parse_bound, parse_range, parse_width
 from jeffrey_affect.batch import Engine, score_file
 
 STDIN_BATCH = 256
@@ -204,11 +204,29 @@ def _prior(value: str) -> str | dict[str, float]:
     return weights
 
 
-def _day(text: str) -> date:
+def _when(text: str) -> date:
+    """--since, --until: a date or a UTC time (a datetime, which is a date), as the report reads
+    them (``parse_bound``)."""
     try:
-        return date.fromisoformat(text)
+        return parse_bound(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from exc
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _span(text: str) -> tuple[date, date]:
+    """--baseline FROM..TO, each as --since and --until."""
+    try:
+        return parse_range(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _width(text: str) -> int:
+    """--bucket: 15m, 1h, 1d, in seconds."""
+    try:
+        return parse_width(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _rate(text: str) -> float:
@@ -231,12 +249,35 @@ def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: %(default)s)",
     )
     parser.add_argument(
-        "--since", type=_day, metavar="DATE", help="first file date, YYYY-MM-DD, inclusive"
+        "--since",
+        type=_when,
+        metavar="WHEN",
+        help="first day-file date, YYYY-MM-DD, inclusive; or a UTC time, YYYY-MM-DDTHH:MM, "
+        "which also selects lines by timestamp",
     )
     parser.add_argument(
-        "--until", type=_day, metavar="DATE", help="last file date, YYYY-MM-DD, inclusive"
+        "--until",
+        type=_when,
+        metavar="WHEN",
+        help="last day-file date, inclusive; or a UTC time, exclusive",
     )
-    parser.add_argument("--format", choices=get_args(Format), default="text")
+    parser.add_argument(
+        "--bucket",
+        type=_width,
+        metavar="WIDTH",
+        help="time buckets of the over-time table and chart: 5m, 15m, 1h, 6h, 1d... "
+        "(default: by the span, at most about 36)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=_span,
+        metavar="FROM..TO",
+        help="compare with this period (dates or times, as --since and --until) instead of the "
+        "one of the same length before --since",
+    )
+    parser.add_argument(
+        "--format", choices=get_args(Format), default="text", help="html: one self-contained page"
+    )
     parser.add_argument("--plot", type=Path, metavar="FILE.png", help="also write a PNG")
     parser.add_argument(
         "--max-low-confidence-rate",
@@ -248,14 +289,23 @@ def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-fallback-rate",
         type=_rate,
         metavar="R",
-        help="exit 2 when the fallback rate (route other than linear_head) is above R (0..1)",
+        help="exit 2 when the fallback rate (route other than linear_head, empty turns left out) "
+        "is above R (0..1)",
     )
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    """Print the report; 1 when there is nothing to read, 2 when a --max-* rate is exceeded."""
+    """Print the report; 1 when there is nothing to read, 2 when a --max-* check fails."""
+    limits = Limits(args.max_low_confidence_rate, args.max_fallback_rate)
     try:
-        report = build_report(args.logs, args.since, args.until)
+        report = build_report(
+            args.logs,
+            args.since,
+            args.until,
+            bucket_s=args.bucket,
+            baseline=args.baseline,
+            limits=limits,
+        )
     except FileNotFoundError as exc:
         print(f"report: {exc}", file=sys.stderr)
         return 1
@@ -273,17 +323,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
         except (RuntimeError, OSError) as exc:
             print(f"report: cannot write the plot: {exc}", file=sys.stderr)
             return 1
-    exceeded = [
-        (name, rate, limit)
-        for name, rate, limit in (
-            ("low-confidence rate", report.low_confidence_rate, args.max_low_confidence_rate),
-            ("fallback rate", report.fallback_rate, args.max_fallback_rate),
+    failed = [c for c in report.checks if not c.passed]
+    for check in failed:
+        print(
+            f"report: {check.name} {check.value:.4f} exceeds the maximum {check.limit:.4f}",
+            file=sys.stderr,
         )
-        if rate is not None and limit is not None and rate > limit
-    ]
-    for name, rate, limit in exceeded:
-        print(f"report: {name} {rate:.4f} exceeds the maximum {limit:.4f}", file=sys.stderr)
-    return 2 if exceeded else 0
+    return 2 if failed else 0
 
 
 def _shared_corpus(name: str) -> dict[str, Any]:
