@@ -16,6 +16,7 @@ from jeffrey_affect import (
     ToneDirective,
     TonePolicy,
 )
+from jeffrey_affect._tone import CELEBRATION_MARGIN, COMPLAINTS
 from tests.helpers import FakeEncoder, made_result
 
 POLICY = TonePolicy()
@@ -171,3 +172,30 @@ def test_bad_toml_key_is_rejected(tmp_path: Path) -> None:
     path.write_text('[happy]\nstyle = "yay"\n', encoding="utf-8")
     with pytest.raises(ValueError, match="happy"):
         TonePolicy.from_toml(path)
+
+
+SCORES = st.lists(st.floats(0.0, 1.0), min_size=len(EMOTIONS), max_size=len(EMOTIONS)).filter(
+    lambda values: sum(values) > 0
+)
+
+
+@given(values=SCORES)
+def test_joy_is_celebrated_only_with_a_clear_lead_over_the_complaints(values: list[float]) -> None:
+    """Whatever the scores, the upbeat directive means joy led frustration, anger, disgust,
+    sadness and fear together by the margin; below it the agent is told not to guess."""
+    scores = {e: v / sum(values) for e, v in zip(EMOTIONS, values, strict=True)}
+    lead = scores["joy"] - sum(scores[e] for e in COMPLAINTS)
+    directive = POLICY.directive("joy", scores=scores)
+    assert directive == (POLICY.joy if lead >= CELEBRATION_MARGIN else POLICY.low_confidence)
+    result = made_result("joy", confidence=max(scores.values()), scores=scores)
+    assert POLICY.for_result(result) == directive
+
+
+def test_a_sarcastic_reading_is_not_celebrated_but_a_clear_one_is() -> None:
+    sarcastic = made_result(
+        "joy", 0.55, scores=dict.fromkeys(EMOTIONS, 0.0) | {"joy": 0.55, "frustration": 0.45}
+    )
+    assert POLICY.for_result(sarcastic) == POLICY.low_confidence
+    assert POLICY.for_result(made_result("joy", 0.95)) == POLICY.joy
+    # Without scores (a caller that keeps only the label) the emotion's own directive stands.
+    assert POLICY.directive("joy") == POLICY.joy

@@ -220,7 +220,9 @@ class AffectMiddleware(AgentMiddleware[AffectState]):
             return request
         history = _stored(request.state, "affect_history", _HISTORY) or []
         escalation = is_escalating([_Scored(a["emotion"], a["scores"]) for a in history])
-        directive = self.policy.directive(affect["emotion"], affect["low_confidence"], escalation)
+        directive = self.policy.directive(
+            affect["emotion"], affect["low_confidence"], escalation, affect["scores"]
+        )
         blocks: list[Any]
         if request.system_message is None:
             blocks = [{"type": "text", "text": directive.system_prompt}]
