@@ -23,6 +23,9 @@ DEV_FRACTION = 0.15
 SPLIT_SEED = 42
 
 CHAT_TRAIN = bundled_artifacts_dir() / "data" / "chat_train.tsv"
+HARD_TRAIN = bundled_artifacts_dir() / "data" / "hard_train.tsv"
+"""Turns whose feeling is not named: sarcasm, negation, mixed, terse, outcomes, unfair treatment,
+waiting, plain questions on loaded topics; ``label<TAB>kind<TAB>text``."""
 
 
 def checkout_root() -> Path | None:
@@ -101,7 +104,8 @@ def load_xed(data_dir: Path) -> tuple[Split, Split]:
 
 
 def load_chat_set(path: Path, option: str = "--chat") -> Split:
-    """``label<TAB>text`` lines: our chat training set and the chat evaluation sets alike."""
+    """``label<TAB>text`` lines, or ``label<TAB>kind<TAB>text``: our chat training sets and the
+    chat evaluation sets alike."""
     _require(path, "a label<TAB>text file of chat turns", option)
     index = {e: i for i, e in enumerate(EMOTIONS)}
     texts: list[str] = []
@@ -109,9 +113,13 @@ def load_chat_set(path: Path, option: str = "--chat") -> Split:
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line:
             continue
-        label, tab, text = line.partition("\t")
-        if not tab or label not in index:
-            raise ValueError(f"{path}:{number}: expected one of {EMOTIONS}, a tab, then the text")
+        parts = line.split("\t")
+        label, text = parts[0], parts[-1]
+        if len(parts) not in (2, 3) or label not in index:
+            raise ValueError(
+                f"{path}:{number}: expected one of {EMOTIONS}, a tab, an optional kind and a tab,"
+                " then the text"
+            )
         texts.append(preprocess_light(text))
         labels.append(index[label])
     return Split(texts, np.asarray(labels, dtype=np.int64))
@@ -147,10 +155,11 @@ def goemotions_hashes(data_dir: Path) -> dict[str, str]:
     }
 
 
-def data_hashes(goemotions: Path, xed: Path, chat: Path) -> dict[str, str]:
+def data_hashes(goemotions: Path, xed: Path, chat: Path, hard: Path) -> dict[str, str]:
     """sha256 of every file training reads, so a manifest proves which data made it."""
     return goemotions_hashes(goemotions) | {
         "xed/en-annotated.tsv": _sha256(xed / "en-annotated.tsv"),
         "xed/neu_en.txt": _sha256(xed / "neu_en.txt"),
         "chat_train.tsv": _sha256(chat),
+        "hard_train.tsv": _sha256(hard),
     }

@@ -58,6 +58,8 @@ def finetune_adapter(
     labels: list[int] = []
     weights: list[float] = []
     for name, split in sources.items():
+        if name not in examples:  # a source for the head alone
+            continue
         n = min(examples[name], len(split.texts))
         chosen = np.sort(rng.choice(len(split.texts), n, replace=False))
         texts += [split.texts[i] for i in chosen]

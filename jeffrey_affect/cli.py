@@ -14,7 +14,7 @@ from typing import Any, TextIO, cast, get_args
 
 from jeffrey_affect._classifier import AffectClassifier
 from jeffrey_affect._config import AffectConfig, NamedPrior
-from jeffrey_affect._data import CHAT_TRAIN, checkout_root
+from jeffrey_affect._data import CHAT_TRAIN, HARD_TRAIN, checkout_root
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._render import Format, plot, range_text, render
 from jeffrey_affect._report import Limits, build_report, parse_bound, parse_range, parse_width
@@ -35,6 +35,8 @@ DEMO_TURNS = (
     "this is a scam and you people are liars, I want my money back NOW",
     "ew, there was a hair baked into the bread",
     "can you change my delivery address to 12 Elm Street?",
+    "perfect, another outage right before my presentation",
+    "I'm not happy with how this was handled",
     "",
 )
 
@@ -100,6 +102,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         args.out,
         xed=args.xed,
         chat=args.chat,
+        hard=args.hard,
+        adapter=args.adapter,
         encoder_model=config.encoder_model,
         encoder_prefix=config.encoder_prefix,
         cache_dir=args.cache_dir,
@@ -144,6 +148,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from jeffrey_affect._validate import (
         checks_as_json,
         default_chat_sets,
+        default_meaning_sets,
         render_table,
         validate,
         write_report,
@@ -151,7 +156,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     chat_sets = args.chat_set or default_chat_sets()  # before minutes of GoEmotions, not after
     checks, details = validate(
-        args.data, args.artifacts, chat_sets=chat_sets, cache_dir=args.cache_dir
+        args.data,
+        args.artifacts,
+        chat_sets=chat_sets,
+        meaning_sets=[] if args.chat_set else default_meaning_sets(),
+        cache_dir=args.cache_dir,
     )
     report = write_report(checks, details, args.report_dir)
     if args.json:
@@ -381,8 +390,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, help=goemotions, **data)
     p.add_argument("--xed", type=Path, help="XED English release", **_shared_corpus("xed"))
     p.add_argument("--chat", type=Path, default=CHAT_TRAIN, help="label<TAB>text chat turns")
+    p.add_argument(
+        "--hard", type=Path, default=HARD_TRAIN, help="label<TAB>kind<TAB>text turns of hard kinds"
+    )
     p.add_argument("--out", type=Path, default=Path("models"))
     p.add_argument("--cache-dir", type=Path, default=cache)
+    p.add_argument(
+        "--adapter",
+        type=Path,
+        help="reuse this encoder adapter instead of fine-tuning (one train made, same settings)",
+    )
     p.set_defaults(run=_cmd_train)
 
     p = sub.add_parser("eval", help="macro-F1, accuracy and per-class figures per route")

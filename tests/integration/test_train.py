@@ -19,7 +19,7 @@ from jeffrey_affect._artifacts import (
     Manifest,
 )
 from jeffrey_affect._config import DEFAULT_ENCODER
-from jeffrey_affect._data import CHAT_TRAIN, data_hashes, load_split
+from jeffrey_affect._data import CHAT_TRAIN, HARD_TRAIN, data_hashes, load_split
 from jeffrey_affect._encoder import adapter_digest
 from jeffrey_affect._train import HYPERPARAMETERS, train
 from jeffrey_affect.cli import main
@@ -57,7 +57,10 @@ def small_chat(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 TINY = HYPERPARAMETERS | {
     "encoder_adapter": HYPERPARAMETERS["encoder_adapter"]
-    | {"examples": {"goemotions": 48, "xed": 16, "chat_train": 32}, "batch_size": 16}
+    | {
+        "examples": {"goemotions": 48, "xed": 16, "chat_train": 32},
+        "batch_size": 16,
+    }
 }
 """Six adapter steps: enough to prove the fine-tuning path reproducible, in seconds."""
 
@@ -65,7 +68,10 @@ TINY = HYPERPARAMETERS | {
 @pytest.fixture
 def train_small(small_data: Path, small_xed: Path, small_chat: Path) -> Callable[..., Manifest]:
     def run(
-        out: Path, cache: Path | None = None, hyperparameters: dict[str, Any] = TINY
+        out: Path,
+        cache: Path | None = None,
+        hyperparameters: dict[str, Any] = TINY,
+        adapter: Path | None = None,
     ) -> Manifest:
         return train(
             small_data,
@@ -74,6 +80,7 @@ def train_small(small_data: Path, small_xed: Path, small_chat: Path) -> Callable
             chat=small_chat,
             cache_dir=cache or out / "cache",
             hyperparameters=hyperparameters,
+            adapter=adapter,
         )
 
     return run
@@ -95,7 +102,7 @@ def test_training_twice_gives_the_same_hash_and_predictions(
     assert first.file_sha256 == second.file_sha256
     for name in files:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
-    assert first.data_sha256 == data_hashes(small_data, small_xed, small_chat)
+    assert first.data_sha256 == data_hashes(small_data, small_xed, small_chat, HARD_TRAIN)
     assert (first.encoder.name, first.encoder.dimension) == (DEFAULT_ENCODER, 384)
     weights = TINY["source_weight"]
     assert set(first.source_counts) == {name for name, w in weights.items() if w > 0}
@@ -128,6 +135,19 @@ def test_training_twice_gives_the_same_hash_and_predictions(
         assert {r.route for r in results} <= {"linear_head", "regex"}  # regex: empty texts only
         predictions.append([r.scores for r in results])
     assert predictions[0] == predictions[1]
+
+
+def test_a_given_adapter_is_reused_and_gives_the_same_artifacts(
+    train_small: Callable[..., Manifest], tmp_path: Path
+) -> None:
+    """``train --adapter`` skips the fine-tuning; with the adapter that training made, the rest
+    comes out byte for byte as that training's."""
+    cache = tmp_path / "cache"
+    first = train_small(tmp_path / "a", cache)
+    reused = train_small(tmp_path / "b", cache, adapter=tmp_path / "a" / ADAPTER_DIR)
+    assert reused.encoder.adapter_sha256 == first.encoder.adapter_sha256
+    assert reused.config_hash == first.config_hash
+    assert reused.file_sha256 == first.file_sha256
 
 
 def test_an_altered_adapter_is_not_applied_and_the_model_routes_stand_down(

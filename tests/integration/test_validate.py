@@ -29,7 +29,9 @@ def test_validate_reports_every_check_and_writes_the_report(
         str(tmp_path),
     )
     checks = {c["name"]: c for c in out["checks"]}  # type: ignore[attr-defined]
-    assert len(checks) == 6 + 3 * len(default_chat_sets()) + 3
+    # GoEmotions 6, each chat set 3, situations 1, hard turns' 4 kinds and their celebrations 1,
+    # the artifacts 3
+    assert len(checks) == 6 + 3 * len(default_chat_sets()) + 1 + 4 + 1 + 3
     assert code == (0 if all(c["passed"] for c in checks.values()) else 1)
     for name in (
         "fallback available (prototypes load, match encoder)",

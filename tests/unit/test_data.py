@@ -12,6 +12,7 @@ from jeffrey_affect._data import load_chat_set, load_split
     [
         ("joy\thello\nglee\twhat a day\n", ":2: expected one of"),
         ("joy hello\n", ":1: expected one of"),
+        ("joy\tsarcasm\ten\thello\n", ":1: expected one of"),
     ],
 )
 def test_a_malformed_chat_set_is_named_with_its_line(
@@ -31,3 +32,10 @@ def test_a_missing_chat_set_says_which_option_to_pass(tmp_path: Path) -> None:
 def test_load_split_rejects_a_missing_directory(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="GoEmotions"):
         load_split(tmp_path, "train")
+
+
+def test_a_kind_column_is_read_past(tmp_path: Path) -> None:
+    path = tmp_path / "hard.tsv"
+    path.write_text("frustration\tsarcasm\toh great, it broke\njoy\tthanks!\n", encoding="utf-8")
+    chat = load_chat_set(path)
+    assert chat.texts == ["oh great, it broke", "thanks!"] and chat.labels.tolist() == [2, 0]
