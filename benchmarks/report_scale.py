@@ -24,6 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ray_scoring import replace_section
+
 ROOT = Path(__file__).resolve().parents[1]
 HEADING = "## Report over a week of logs"
 DAYS = 7
@@ -76,18 +78,6 @@ def gzipped_copy(source: Path, target: Path) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         with path.open("rb") as plain, gzip.open(out, "wb", compresslevel=6) as packed:
             shutil.copyfileobj(plain, packed)
-
-
-def replace_section(path: Path, body: str) -> None:
-    """Put ``body`` under HEADING in ``path``, in place of what was there, else at the end."""
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    start = text.find(HEADING)
-    if start < 0:
-        text, rest = text.rstrip("\n") + "\n\n", ""
-    else:
-        end = text.find("\n## ", start + len(HEADING))
-        text, rest = text[:start], "" if end < 0 else text[end + 1 :]
-    path.write_text(text + body + ("\n" + rest if rest else ""), encoding="utf-8")
 
 
 def main() -> int:
@@ -175,7 +165,7 @@ def main() -> int:
             "",
         ]
     )
-    replace_section(args.output, body)
+    replace_section(args.output, body, HEADING)
     print(body)
     return 0
 
