@@ -103,25 +103,29 @@ def load_xed(data_dir: Path) -> tuple[Split, Split]:
     return _held_out(list(items), list(items.values()))
 
 
-def load_chat_set(path: Path, option: str = "--chat") -> Split:
-    """``label<TAB>text`` lines, or ``label<TAB>kind<TAB>text``: our chat training sets and the
-    chat evaluation sets alike."""
+def read_turns(path: Path, option: str = "--chat") -> list[tuple[str, str, str]]:
+    """``label<TAB>text`` lines, or ``label<TAB>kind<TAB>text``, as (label, kind, text): the
+    kind is "" in a file without one, and the text is the last field, with no tab in it."""
     _require(path, "a label<TAB>text file of chat turns", option)
-    index = {e: i for i, e in enumerate(EMOTIONS)}
-    texts: list[str] = []
-    labels: list[int] = []
+    turns: list[tuple[str, str, str]] = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line:
             continue
         parts = line.split("\t")
-        label, text = parts[0], parts[-1]
-        if len(parts) not in (2, 3) or label not in index:
+        if len(parts) not in (2, 3) or parts[0] not in EMOTIONS:
             raise ValueError(
                 f"{path}:{number}: expected one of {EMOTIONS}, a tab, an optional kind and a tab,"
                 " then the text"
             )
-        texts.append(preprocess_light(text))
-        labels.append(index[label])
+        turns.append((parts[0], parts[1] if len(parts) == 3 else "", parts[-1]))
+    return turns
+
+
+def load_chat_set(path: Path, option: str = "--chat") -> Split:
+    """Our chat training sets and the chat evaluation sets alike (``read_turns``'s format)."""
+    turns = read_turns(path, option)
+    texts = [preprocess_light(text) for _, _, text in turns]
+    labels = [EMOTIONS.index(label) for label, _, _ in turns]
     return Split(texts, np.asarray(labels, dtype=np.int64))
 
 

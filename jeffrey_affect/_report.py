@@ -331,9 +331,11 @@ def parse_width(text: str) -> int:
 def parse_bound(text: str) -> Bound:
     """``2026-11-27`` (a UTC day) or ``2026-11-27T14:00`` (UTC unless an offset is given)."""
     try:
-        return date.fromisoformat(text) if len(text) == 10 else _utc(datetime.fromisoformat(text))
-    except ValueError as exc:
+        bound = date.fromisoformat(text) if len(text) == 10 else _utc(datetime.fromisoformat(text))
+        _end_of(bound)  # the calendar's last day has no end to read up to
+    except (ValueError, OverflowError) as exc:
         raise ValueError(f"not YYYY-MM-DD or YYYY-MM-DDTHH:MM: {text!r}") from exc
+    return bound
 
 
 def parse_range(text: str) -> tuple[Bound, Bound]:
@@ -341,7 +343,10 @@ def parse_range(text: str) -> tuple[Bound, Bound]:
     start, sep, end = text.partition("..")
     if not sep:
         raise ValueError(f"not FROM..TO: {text!r}")
-    return parse_bound(start), parse_bound(end)
+    bounds = parse_bound(start), parse_bound(end)
+    if _start_of(_as_utc(bounds[0])) >= _end_of(_as_utc(bounds[1])):
+        raise ValueError(f"FROM is not before TO: {text!r}")
+    return bounds
 
 
 def _utc(when: datetime) -> datetime:
@@ -763,8 +768,9 @@ def _see(span: _Span, t: float) -> None:
 
 def default_bucket(span_s: float) -> int:
     """The narrowest width of ``BUCKET_LADDER`` that cuts the span into ``TARGET_BUCKETS`` or
-    fewer."""
-    return next((w for w in BUCKET_LADDER if span_s / w <= TARGET_BUCKETS), BUCKET_LADDER[-1])
+    fewer; past the ladder, whole days (a stray day-file years old widens the span)."""
+    fitting = (w for w in BUCKET_LADDER if span_s / w <= TARGET_BUCKETS)
+    return next(fitting, math.ceil(span_s / TARGET_BUCKETS / DAY_S) * DAY_S)
 
 
 def _proportion_change(metric: str, x1: int, n1: int, x0: int, n0: int, threshold: float) -> Change:
@@ -892,8 +898,8 @@ def build_report(
     baseline: tuple[Bound, Bound] | None = None,
     limits: Limits | None = None,
 ) -> Report:
-    """Read every log file under log_dir in [since, until] (and in the baseline: the previous
-    period of the same length when ``since`` is given, else ``baseline`` if given).
+    """Read every log file under log_dir in [since, until] (and in the baseline: ``baseline`` if
+    given, else the previous period of the same length when ``since`` is given).
 
     Raises:
         FileNotFoundError: log_dir is not a directory.

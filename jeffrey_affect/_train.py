@@ -118,7 +118,8 @@ def train(
     encoder = SentenceTransformerEncoder(encoder_model, encoder_prefix)
     if adapter is not None:
         if adapter.resolve() != (out_dir / ADAPTER_DIR).resolve():
-            shutil.copytree(adapter, out_dir / ADAPTER_DIR, dirs_exist_ok=True)
+            shutil.rmtree(out_dir / ADAPTER_DIR, ignore_errors=True)  # no stale file beside it
+            shutil.copytree(adapter, out_dir / ADAPTER_DIR)
         encoder = SentenceTransformerEncoder(
             encoder_model, encoder_prefix, adapter=out_dir / ADAPTER_DIR
         )

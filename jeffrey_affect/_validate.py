@@ -17,6 +17,7 @@ from jeffrey_affect._data import (
     goemotions_hashes,
     load_chat_set,
     load_split,
+    read_turns,
 )
 from jeffrey_affect._encoder import Encoder, encoder_identity, short_hash
 from jeffrey_affect._eval import evaluate, figures, router_probabilities
@@ -90,14 +91,15 @@ def _chat_checks(
     return checks, {"name": name, "labels": chat.labels.tolist(), "router": router, "regex": regex}
 
 
-def _meaning_checks(default: AffectClassifier, path: Path) -> list[Check]:
+def _meaning_checks(
+    default: AffectClassifier, path: Path, turns: list[tuple[str, str, str]]
+) -> list[Check]:
     """Accuracy over a set, and per kind where it has kinds; for sarcasm, that no complaint is
     given the celebrating directive."""
-    rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if line]
-    results = default.classify_batch([row[-1] for row in rows])
+    results = default.classify_batch([text for _, _, text in turns])
     hits: dict[str, list[bool]] = {}  # kind -> hits; "" in a set without kinds
-    for row, r in zip(rows, results, strict=True):
-        hits.setdefault(row[1] if len(row) == 3 else "", []).append(r.emotion == row[0])
+    for (label, kind, _), r in zip(turns, results, strict=True):
+        hits.setdefault(kind, []).append(r.emotion == label)
     target = SITUATIONS_TARGET if "" in hits else HARD_KIND_TARGET
     checks = [
         _at_least(
@@ -111,8 +113,8 @@ def _meaning_checks(default: AffectClassifier, path: Path) -> list[Check]:
         policy = TonePolicy()
         celebrated = sum(
             policy.for_result(r) == policy.joy
-            for row, r in zip(rows, results, strict=True)
-            if row[1] == "sarcasm" and row[0] != "joy"
+            for (label, kind, _), r in zip(turns, results, strict=True)
+            if kind == "sarcasm" and label != "joy"
         )
         checks.append(
             Check(
@@ -136,6 +138,7 @@ def validate(
 ) -> tuple[list[Check], dict[str, Any]]:
     """Run every check; figures for the markdown report come back beside the table."""
     chat_data = [(path, load_chat_set(path, "--chat-set")) for path in chat_sets]  # fail fast
+    meaning_data = [(path, read_turns(path, "--chat-set")) for path in meaning_sets]
     test = load_split(data_dir, "test")
     settings: dict[str, Any] = {"log_enabled": False, "artifacts_dir": artifacts_dir}
     default = AffectClassifier(AffectConfig(**settings), encoder=encoder)
@@ -148,7 +151,7 @@ def validate(
     on_test = evaluate(with_train_prior, test.texts, test.labels, cache_dir)
     router_default = figures(router_probabilities(default, test.texts), test.labels)
     chats = [_chat_checks(default, path, chat) for path, chat in chat_data]
-    meaning = [check for path in meaning_sets for check in _meaning_checks(default, path)]
+    meaning = [c for path, turns in meaning_data for c in _meaning_checks(default, path, turns)]
 
     head = on_test.get("linear_head", {"macro_f1": 0.0})
     prototypes = on_test.get("prototypes", {"macro_f1": 0.0})

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from jeffrey_affect._classifier import AffectClassifier
 from jeffrey_affect._config import AffectConfig
 from jeffrey_affect._labels import EMOTIONS, Emotion
+from jeffrey_affect._log import logged_text
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -81,8 +82,17 @@ def _check_columns(columns: Sequence[str], text_column: str) -> None:
         raise ValueError(f"the input already has output columns {clash}: rename them first")
 
 
+_NAME_CHARS = 30
+
+
 def _no_column(text_column: str, columns: Sequence[str]) -> ValueError:
-    return ValueError(f"no column {text_column!r}; the columns are {list(columns)}")
+    return ValueError(f"no column {text_column!r}; the columns are {_names(columns)}")
+
+
+def _names(columns: Iterable[str]) -> list[str]:
+    """Column names as an error may show them: redacted and cut as the log keeps a turn, since a
+    CSV file without a header has a row of text where its names should be."""
+    return [logged_text(name, _NAME_CHARS) for name in columns]
 
 
 def score_table(clf: AffectClassifier, table: "pa.Table", text_column: str) -> "pa.Table":
@@ -239,7 +249,7 @@ def _record(line: bytes) -> dict[str, Any] | _Unreadable:
         record = json.loads(line.decode("utf-8"))
     except UnicodeDecodeError:
         return _NOT_UTF8
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than json can read
         return _NOT_AN_OBJECT
     if not isinstance(record, dict):
         return _NOT_AN_OBJECT
@@ -272,7 +282,9 @@ class _Csv:
             raise ValueError(f"{source}: the header, line {line}, cannot be read ({why}): fix it")
         twice = sorted({name for name in header if header.count(name) > 1})
         if twice:
-            raise ValueError(f"{source}: the header names columns {twice} twice: rename them")
+            raise ValueError(
+                f"{source}: the header names columns {_names(twice)} twice: rename them"
+            )
         _check_columns(header, text_column)
         return cls(text_column, tuple(header))
 

@@ -147,7 +147,9 @@ def test_the_default_bucket_follows_the_span() -> None:
     assert default_bucket(24 * 3600) == 3600
     assert default_bucket(2 * 3600) == 300
     assert default_bucket(7 * 24 * 3600) == 6 * 3600
-    assert default_bucket(365 * 24 * 3600) == 24 * 3600
+    assert default_bucket(30 * 24 * 3600) == 24 * 3600
+    assert default_bucket(365 * 24 * 3600) == 11 * 24 * 3600
+    assert default_bucket(6181 * 24 * 3600) == 172 * 24 * 3600  # whole days past the ladder
 
 
 @pytest.mark.parametrize("text", ["7m", "0h", "1w", "h", "25h"])
@@ -169,11 +171,20 @@ def test_widths_and_bounds_parse() -> None:
     assert parse_bound("2026-11-27T14:30") == datetime(2026, 11, 27, 14, 30, tzinfo=UTC)
     assert parse_bound("2026-11-27T15:30+01:00") == datetime(2026, 11, 27, 14, 30, tzinfo=UTC)
     assert parse_range("2026-11-20..2026-11-26") == (date(2026, 11, 20), date(2026, 11, 26))
-    for bad in ("27/11/2026", "2026-11-27T25:00"):
+    for bad in ("27/11/2026", "2026-11-27T25:00", "9999-12-31", "9999-12-31T20:00-05:00"):
         with pytest.raises(ValueError, match="YYYY-MM-DD"):
             parse_bound(bad)
     with pytest.raises(ValueError, match=r"FROM\.\.TO"):
         parse_range("2026-11-20")
+    with pytest.raises(ValueError, match="FROM is not before TO"):
+        parse_range("2026-12-07..2026-12-01")
+
+
+def test_a_stray_day_file_years_old_widens_the_default_buckets(tmp_path: Path) -> None:
+    """It must not refuse a width nobody asked for."""
+    write(day_file(tmp_path, DAY), [line(T0)])
+    write(day_file(tmp_path, date(2010, 1, 5)), [line(datetime(2010, 1, 5, 12, tzinfo=UTC))])
+    assert main(["report", "--logs", str(tmp_path)]) == 0
 
 
 def test_too_many_buckets_is_one_line_of_error(

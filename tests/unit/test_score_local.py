@@ -388,3 +388,35 @@ def test_jsonl_fields_of_one_scalar_type_become_columns_to_join_back_on(
         {"fields": 1, "big": 2**64, "meta": []},
         None,
     ]
+
+
+def test_a_csv_without_a_header_does_not_put_its_first_row_on_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its first row is read as the header, and the missing-column error names the columns
+    redacted and cut as the log would keep them."""
+    source = tmp_path / "turns.csv"
+    source.write_text(
+        "my password is hunt3r!Xq and card 4111 1111 1111 1111 expires soon\nhello\n",
+        encoding="utf-8",
+    )
+    argv = ["score", "--input", str(source), "--output", str(tmp_path / "scored.parquet")]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "no column 'text'" in err
+    assert "hunt3r" not in err and "4111" not in err and "expires soon" not in err
+
+
+def test_a_jsonl_line_nested_deeper_than_json_reads_is_an_error_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "turns.jsonl"
+    source.write_text(
+        '{"text": "first"}\n' + "[" * 200_000 + '\n{"text": "last"}\n', encoding="utf-8"
+    )
+    output = tmp_path / "scored.parquet"
+    _scripted(monkeypatch)
+    assert main(["score", "--input", str(source), "--output", str(output)]) == 0
+    rows = pq.read_table(output).to_pylist()
+    assert [r["emotion"] for r in rows] == ["joy", None, "joy"]
+    assert rows[1]["error"].startswith("line 2: ")
