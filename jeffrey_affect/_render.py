@@ -536,11 +536,7 @@ def _volume_panel(ax: "Axes", report: Report) -> None:
                 color="C3",
                 fontsize="small",
             )
-    ax.set_title(title)
-    ax.set_ylabel("turns")
-    ax.set_ylim(bottom=0)
-    _time_axis(ax, report)
-    _legend_outside(ax)
+    _finish_time_panel(ax, report, title, "turns")
 
 
 def _rates_panel(ax: "Axes", report: Report) -> None:
@@ -561,11 +557,7 @@ def _rates_panel(ax: "Axes", report: Report) -> None:
         (line,) = ax.plot(x, [math.nan if v is None else 100 * v for v in values], label=label)
         if (value := baseline.get(metric)) is not None:
             ax.axhline(100 * value, color=line.get_color(), ls=":", lw=1)
-    ax.set_title(title)
-    ax.set_ylabel("% of turns")
-    ax.set_ylim(bottom=0)
-    _time_axis(ax, report)
-    _legend_outside(ax)
+    _finish_time_panel(ax, report, title, "% of turns")
 
 
 def _latency_panel(ax: "Axes", report: Report) -> None:
@@ -579,11 +571,7 @@ def _latency_panel(ax: "Axes", report: Report) -> None:
         ("p95", [b.p95_latency_ms for b in report.buckets]),
     ):
         ax.plot(x, [math.nan if v is None else v for v in values], label=label)
-    ax.set_title(title)
-    ax.set_ylabel("ms")
-    ax.set_ylim(bottom=0)
-    _time_axis(ax, report)
-    _legend_outside(ax)
+    _finish_time_panel(ax, report, title, "ms")
 
 
 def _mix_panel(ax: "Axes", report: Report) -> None:
@@ -597,9 +585,17 @@ def _mix_panel(ax: "Axes", report: Report) -> None:
         [100 * b.emotions[e] / b.n if b.n else math.nan for b in report.buckets] for e in emotions
     ]
     ax.stackplot(x, shares, labels=emotions, colors=_emotion_colours(len(emotions)))
+    _finish_time_panel(ax, report, title, "%", top=100)
+
+
+def _finish_time_panel(
+    ax: "Axes", report: Report, title: str, ylabel: str, top: float | None = None
+) -> None:
+    """What every panel over time ends with: its labels, a y axis from 0, the report's time axis
+    and the legend beside the plot."""
     ax.set_title(title)
-    ax.set_ylabel("%")
-    ax.set_ylim(0, 100)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, top)
     _time_axis(ax, report)
     _legend_outside(ax)
 
