@@ -7,10 +7,9 @@ import json
 import math
 import os
 import sys
-from collections.abc import Iterator
-from datetime import date
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TextIO, cast, get_args
+from typing import Any, TextIO, TypeVar, cast, get_args
 
 from jeffrey_affect._classifier import AffectClassifier
 from jeffrey_affect._config import AffectConfig, NamedPrior
@@ -19,6 +18,8 @@ from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._render import Format, plot, range_text, render
 from jeffrey_affect._report import Limits, build_report, parse_bound, parse_range, parse_width
 from jeffrey_affect.batch import Engine, score_file
+
+T = TypeVar("T")
 
 STDIN_BATCH = 256
 """The most lines of ``classify --stdin`` classified, printed and flushed together."""
@@ -213,29 +214,18 @@ def _prior(value: str) -> str | dict[str, float]:
     return weights
 
 
-def _when(text: str) -> date:
-    """--since, --until: a date or a UTC time (a datetime, which is a date), as the report reads
-    them (``parse_bound``)."""
-    try:
-        return parse_bound(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
+def _usage_errors(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """``parse`` as an argparse type: its ValueError a usage error that says what is wrong. For
+    --since and --until (``parse_bound``), --baseline (``parse_range``), --bucket
+    (``parse_width``), all read as the report reads them."""
 
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from exc
 
-def _span(text: str) -> tuple[date, date]:
-    """--baseline FROM..TO, each as --since and --until."""
-    try:
-        return parse_range(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-
-
-def _width(text: str) -> int:
-    """--bucket: 15m, 1h, 1d, in seconds."""
-    try:
-        return parse_width(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return convert
 
 
 def _rate(text: str) -> float:
@@ -259,27 +249,27 @@ def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--since",
-        type=_when,
+        type=_usage_errors(parse_bound),
         metavar="WHEN",
         help="first day-file date, YYYY-MM-DD, inclusive; or a UTC time, YYYY-MM-DDTHH:MM, "
         "which also selects lines by timestamp",
     )
     parser.add_argument(
         "--until",
-        type=_when,
+        type=_usage_errors(parse_bound),
         metavar="WHEN",
         help="last day-file date, inclusive; or a UTC time, exclusive",
     )
     parser.add_argument(
         "--bucket",
-        type=_width,
+        type=_usage_errors(parse_width),
         metavar="WIDTH",
         help="time buckets of the over-time table and chart: 5m, 15m, 1h, 6h, 1d... "
         "(default: by the span, at most about 36)",
     )
     parser.add_argument(
         "--baseline",
-        type=_span,
+        type=_usage_errors(parse_range),
         metavar="FROM..TO",
         help="compare with this period (dates or times, as --since and --until) instead of the "
         "one of the same length before --since",
