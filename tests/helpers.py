@@ -3,6 +3,9 @@ unit tier's guard against loading a model. Test modules import from here, never 
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,6 +47,24 @@ XED = SHARED / "xed"
 
 PATIENCE_S = 120.0
 """How long to wait for another thread or process to make progress before calling it stuck."""
+
+
+def python_child(code: str, *args: str) -> str:
+    """Run ``code`` in a fresh interpreter on this checkout, where a test needs a process of its
+    own (global OpenTelemetry providers, modules not yet imported); its stdout. A child that
+    fails fails the test, with the end of its stderr."""
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=REPO,
+        env=os.environ | {"PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=PATIENCE_S,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
 
 ANY_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=10_000) | st.text(max_size=300)
 """Turns of any length and script, control characters included."""

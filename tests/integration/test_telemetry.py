@@ -3,9 +3,7 @@
 import asyncio
 import gc
 import json
-import os
 import shutil
-import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -18,6 +16,7 @@ from jeffrey_affect import AffectClassifier, AffectConfig, AffectResult, Encoder
 from jeffrey_affect._artifacts import HEAD_ARRAYS_FILE, bundled_artifacts_dir
 from jeffrey_affect._log import logged_text
 from jeffrey_affect._telemetry import DURATION_BUCKETS, SCOPE
+from tests.helpers import python_child
 from tests.integration.otel_sdk import Sdk, attrs, installed_sdk, plain
 
 REPO = Path(__file__).resolve().parents[2]
@@ -371,17 +370,7 @@ print(json.dumps({"loaded": sorted(loaded), "outside_api": outside}))
 @pytest.mark.parametrize("telemetry", ["off", "auto", "on"])
 def test_what_a_process_imports_of_opentelemetry(telemetry: str) -> None:
     """Off, and auto with no SDK installed, import none of it; on imports the API, never the SDK."""
-    done = subprocess.run(
-        [sys.executable, "-c", IMPORTED, telemetry],
-        cwd=REPO,
-        env=os.environ | {"PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    found = json.loads(python_child(IMPORTED, telemetry).strip().splitlines()[-1])
     if telemetry == "on":
         assert {"opentelemetry.trace", "opentelemetry.metrics"} <= set(found["loaded"])
         assert found["outside_api"] == []

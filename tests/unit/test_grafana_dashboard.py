@@ -3,10 +3,7 @@ names is read from a real classifier's Prometheus exposition, not from a list wr
 
 import functools
 import json
-import os
 import re
-import subprocess
-import sys
 from typing import Any, get_args
 
 import pytest
@@ -15,7 +12,7 @@ from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._log import LineOutcome
 from jeffrey_affect._result import Route
 from jeffrey_affect._telemetry import FallbackClass
-from tests.helpers import REPO
+from tests.helpers import REPO, python_child
 
 NEEDS = (
     "needs the OpenTelemetry SDK and Prometheus exporter: pip install -c constraints.txt "
@@ -86,18 +83,8 @@ _KEYWORDS = {
 @functools.cache
 def exported() -> dict[str, set[str]]:
     """Each sample name the classifier exports, with the label names it carries."""
-    done = subprocess.run(
-        [sys.executable, "-c", EXPORT],
-        cwd=REPO,
-        env=os.environ | {"PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
     names: dict[str, set[str]] = {}
-    for family in prometheus_parser.text_string_to_metric_families(done.stdout):
+    for family in prometheus_parser.text_string_to_metric_families(python_child(EXPORT)):
         for sample in family.samples:
             if sample.name.startswith("jeffrey_affect"):
                 names.setdefault(sample.name, set()).update(sample.labels)
