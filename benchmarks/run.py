@@ -34,7 +34,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from jeffrey_affect import EMOTIONS, AffectClassifier, AffectConfig
 from jeffrey_affect._config import Backend
 from jeffrey_affect._data import load_chat_set, load_split
-from jeffrey_affect._onnx import export_cache_dir
+from jeffrey_affect._encoders.onnx import export_cache_dir
 from jeffrey_affect._validate import default_chat_sets
 
 ROOT = Path(__file__).resolve().parents[1]

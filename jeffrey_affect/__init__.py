@@ -9,7 +9,7 @@ conversation state and a reply tone. Everything else is private: one turn's path
 2. ``_text``: ``preprocess_light`` normalises the turn and caps it at 1,000 characters; a turn
    left empty is answered neutral (regex route, "empty text") without the encoder;
 3. ``_classifier``: the LRU cache, keyed on the normalised text, answers turns seen before;
-4. ``_encoder`` / ``_onnx``: the misses are encoded, 64 at a time under one lock, by the encoder
+4. ``_encoders``: the misses are encoded, 64 at a time under one lock, by the encoder
    ``load_encoder`` built at start-up: MiniLM exported once to ONNX Runtime (fp32 by default, or
    int8) or run by torch, with the LoRA adapter that ``_artifacts.ArtifactSource`` verified
    against the manifest merged in. An encoder that raises, or returns the wrong shape or
@@ -35,7 +35,8 @@ them, with ``_embedding_cache`` keeping a corpus's embeddings on disk; ``cli`` i
 
 from jeffrey_affect._classifier import AffectClassifier
 from jeffrey_affect._config import AffectConfig
-from jeffrey_affect._encoder import Encoder, SentenceTransformerEncoder
+from jeffrey_affect._encoders.base import Encoder
+from jeffrey_affect._encoders.sentence_transformer import SentenceTransformerEncoder
 from jeffrey_affect._labels import EMOTIONS, Emotion
 from jeffrey_affect._redact import redact
 from jeffrey_affect._result import AffectResult

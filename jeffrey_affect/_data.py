@@ -26,6 +26,17 @@ CHAT_TRAIN = bundled_artifacts_dir() / "data" / "chat_train.tsv"
 HARD_TRAIN = bundled_artifacts_dir() / "data" / "hard_train.tsv"
 """Turns whose feeling is not named: sarcasm, negation, mixed, terse, outcomes, unfair treatment,
 waiting, plain questions on loaded topics; ``label<TAB>kind<TAB>text``."""
+CHAT_LANGUAGES = ("fr", "de", "es", "it", "pt", "nl")
+"""The languages beside English with chat training turns of their own: ``chat_train_<code>.tsv``,
+written for the project in each language's own phrasing."""
+HARD_TRAIN_MULTILINGUAL = bundled_artifacts_dir() / "data" / "hard_train_multilingual.tsv"
+"""hard_train's kinds in those languages: ``label<TAB>kind<TAB>lang<TAB>text``."""
+BRIGHTER_LANGUAGES = {"deu": "de", "esp": "es", "ptbr": "pt", "rus": "ru"}
+"""The BRIGHTER files training reads and validate reports, with each one's ISO 639-1 code."""
+
+
+def chat_train_path(language: str) -> Path:
+    return bundled_artifacts_dir() / "data" / f"chat_train_{language}.tsv"
 
 
 def checkout_root() -> Path | None:
@@ -104,20 +115,21 @@ def load_xed(data_dir: Path) -> tuple[Split, Split]:
 
 
 def read_turns(path: Path, option: str = "--chat") -> list[tuple[str, str, str]]:
-    """``label<TAB>text`` lines, or ``label<TAB>kind<TAB>text``, as (label, kind, text): the
-    kind is "" in a file without one, and the text is the last field, with no tab in it."""
+    """``label<TAB>text`` lines, or with a kind, or a kind and a language, between the two, as
+    (label, kind, text): the kind is "" in a file without one, and the text is the last field,
+    with no tab in it."""
     _require(path, "a label<TAB>text file of chat turns", option)
     turns: list[tuple[str, str, str]] = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line:
             continue
         parts = line.split("\t")
-        if len(parts) not in (2, 3) or parts[0] not in EMOTIONS:
+        if len(parts) not in (2, 3, 4) or parts[0] not in EMOTIONS:
             raise ValueError(
                 f"{path}:{number}: expected one of {EMOTIONS}, a tab, an optional kind and a tab,"
                 " then the text"
             )
-        turns.append((parts[0], parts[1] if len(parts) == 3 else "", parts[-1]))
+        turns.append((parts[0], parts[1] if len(parts) > 2 else "", parts[-1]))
     return turns
 
 
@@ -135,6 +147,26 @@ def load_chat_train(path: Path = CHAT_TRAIN) -> tuple[Split, Split]:
     return _held_out(chat.texts, chat.labels.tolist())
 
 
+def load_brighter(data_dir: Path, language: str, split: str) -> Split:
+    """BRIGHTER's rows as single labels: a row with exactly one emotion takes it, a row with none
+    is neutral, a row with several is left out (the protocol of issue 26 and the model card)."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    path = data_dir / split / f"{language}.csv"
+    _require(
+        path, "a copy of BRIGHTER track A (train/, dev/, test/ of <language>.csv)", "--brighter"
+    )
+    texts: list[str] = []
+    labels: list[int] = []
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            felt = [e for e in EMOTIONS if row.get(e, "").strip() == "1"]
+            if len(felt) <= 1 and (text := preprocess_light(row["text"])):
+                texts.append(text)
+                labels.append(EMOTIONS.index(felt[0] if felt else "neutral"))
+    return Split(texts, np.asarray(labels, dtype=np.int64))
+
+
 def _held_out(texts: list[str], labels: list[int]) -> tuple[Split, Split]:
     from sklearn.model_selection import train_test_split  # here: the CLI need not load sklearn
 
@@ -147,14 +179,14 @@ def _held_out(texts: list[str], labels: list[int]) -> tuple[Split, Split]:
     )
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def goemotions_hashes(data_dir: Path) -> dict[str, str]:
     """sha256 of the GoEmotions files training reads (not test: it is for reporting only)."""
     return {
-        f"goemotions/{name}": _sha256(data_dir / name)
+        f"goemotions/{name}": file_sha256(data_dir / name)
         for name in ("train.tsv", "dev.tsv", "labels.txt")
     }
 
@@ -162,8 +194,8 @@ def goemotions_hashes(data_dir: Path) -> dict[str, str]:
 def data_hashes(goemotions: Path, xed: Path, chat: Path, hard: Path) -> dict[str, str]:
     """sha256 of every file training reads, so a manifest proves which data made it."""
     return goemotions_hashes(goemotions) | {
-        "xed/en-annotated.tsv": _sha256(xed / "en-annotated.tsv"),
-        "xed/neu_en.txt": _sha256(xed / "neu_en.txt"),
-        "chat_train.tsv": _sha256(chat),
-        "hard_train.tsv": _sha256(hard),
+        "xed/en-annotated.tsv": file_sha256(xed / "en-annotated.tsv"),
+        "xed/neu_en.txt": file_sha256(xed / "neu_en.txt"),
+        "chat_train.tsv": file_sha256(chat),
+        "hard_train.tsv": file_sha256(hard),
     }

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from jeffrey_affect._encoder import Encoder, encoder_identity
+from jeffrey_affect._encoders.base import Encoder, encoder_identity
 
 
 def cached_embeddings(
@@ -15,9 +15,10 @@ def cached_embeddings(
 ) -> np.ndarray:
     """Encode ``texts`` once per (encoder, texts); later calls read the .npy file back."""
     who = encoder_identity(encoder)  # the backend too: int8 embeddings are not torch's
-    key = json.dumps(
-        [who.name or type(encoder).__name__, who.prefix, who.backend, who.adapter_sha256, texts]
-    )
+    names = [who.name or type(encoder).__name__, who.prefix, who.backend, who.adapter_sha256]
+    if who.weights_sha256 is not None:  # an encoder whose weights could change under its name
+        names.append(who.weights_sha256)
+    key = json.dumps([*names, texts])
     path = cache_dir / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.npy"
     if path.is_file():
         cached: np.ndarray = np.load(path)

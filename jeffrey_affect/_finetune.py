@@ -13,7 +13,8 @@ import numpy as np
 
 from jeffrey_affect._artifacts import ADAPTER_DIR
 from jeffrey_affect._data import Split
-from jeffrey_affect._encoder import DEPRECATED_BY_PEFT, SentenceTransformerEncoder
+from jeffrey_affect._encoders.base import DEPRECATED_BY_PEFT
+from jeffrey_affect._encoders.sentence_transformer import SentenceTransformerEncoder
 from jeffrey_affect._labels import EMOTIONS
 
 

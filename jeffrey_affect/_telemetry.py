@@ -57,7 +57,9 @@ BATCH_EMPTY_COUNT = "jeffrey_affect.batch.empty_count"
 BATCH_TEXTS = "jeffrey_affect.batch.texts"
 ERROR_TYPE = "error.type"  # the conventions' own key
 
-FallbackClass = Literal["encoder_error", "encoder_output", "head_error", "artifacts"]
+FallbackClass = Literal[
+    "encoder_error", "encoder_output", "head_error", "artifacts", "unsupported_language"
+]
 
 
 def is_empty(result: AffectResult) -> bool:
@@ -73,6 +75,8 @@ def fallback_class(result: AffectResult) -> FallbackClass | None:
     reason = result.fallback_reason
     if reason is None or is_empty(result):
         return None
+    if reason.startswith(reasons.UNSUPPORTED_LANGUAGE):
+        return "unsupported_language"
     if reason.startswith(reasons.ENCODER_FAILED):
         return "encoder_error"
     if reason.startswith((reasons.ENCODER_SHAPE, reasons.NON_FINITE)):

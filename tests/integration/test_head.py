@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from jeffrey_affect import AffectClassifier
 from jeffrey_affect._config import DEFAULT_ENCODER
 from jeffrey_affect._data import CHAT_TRAIN, load_chat_set
-from jeffrey_affect._encoder import local_model_dir
+from jeffrey_affect._encoders.base import local_model_dir
 from jeffrey_affect._fit import HeadFit
 from jeffrey_affect._head import LinearHead, load_tokenizer
 from tests.helpers import FIXTURES, SCORE_TOLERANCE, TRICKY_TEXTS, sure_label

@@ -16,7 +16,7 @@ from sentence_transformers.sentence_transformer.modules import Normalize, Poolin
 
 from jeffrey_affect import AffectClassifier, AffectConfig, SentenceTransformerEncoder
 from jeffrey_affect._config import DEFAULT_ENCODER
-from jeffrey_affect._onnx import MODEL_FILES, SPEC_FILE, OnnxEncoder, pool
+from jeffrey_affect._encoders.onnx import MODEL_FILES, SPEC_FILE, OnnxEncoder, pool
 from tests.helpers import REPO, SCORE_TOLERANCE, bundled_adapter, sure_label
 
 TURNS = [

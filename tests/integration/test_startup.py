@@ -7,7 +7,7 @@ import pytest
 
 from jeffrey_affect import AffectClassifier, AffectConfig
 from jeffrey_affect._artifacts import ADAPTER_DIR, MANIFEST_FILE, bundled_artifacts_dir
-from jeffrey_affect._encoder import ADAPTER_FILES
+from jeffrey_affect._encoders.base import ADAPTER_FILES
 
 
 def test_the_default_classifier_reads_the_manifest_and_the_adapter_once(

@@ -20,7 +20,7 @@ from jeffrey_affect._artifacts import (
 )
 from jeffrey_affect._config import DEFAULT_ENCODER
 from jeffrey_affect._data import CHAT_TRAIN, HARD_TRAIN, data_hashes, load_split
-from jeffrey_affect._encoder import adapter_digest
+from jeffrey_affect._encoders.base import adapter_digest
 from jeffrey_affect._train import HYPERPARAMETERS, train
 from jeffrey_affect.cli import main
 

@@ -53,7 +53,7 @@ def run_installed(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
     [
         ("validate", "--data, --chat-set/--smoke-set"),
         ("eval", "--data"),
-        ("train", "--data, --xed"),
+        ("train", "--data, --xed, --brighter"),
     ],
 )
 def test_installed_commands_require_what_only_a_checkout_has(

@@ -12,7 +12,7 @@ from jeffrey_affect._data import load_chat_set, load_split
     [
         ("joy\thello\nglee\twhat a day\n", ":2: expected one of"),
         ("joy hello\n", ":1: expected one of"),
-        ("joy\tsarcasm\ten\thello\n", ":1: expected one of"),
+        ("joy\tsarcasm\ten\tx\thello\n", ":1: expected one of"),
     ],
 )
 def test_a_malformed_chat_set_is_named_with_its_line(

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from jeffrey_affect._artifacts import ArtifactSource, bundled_artifacts_dir, load_artifacts
 from jeffrey_affect._config import DEFAULT_ENCODER
-from jeffrey_affect._encoder import local_model_dir
+from jeffrey_affect._encoders.base import local_model_dir
 from jeffrey_affect._head import LinearHead, load_tokenizer, tokenize
 from tests.helpers import REPO, TRICKY_TEXTS, FakeEncoder
 

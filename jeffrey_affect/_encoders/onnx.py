@@ -19,13 +19,13 @@ from typing import Any
 import numpy as np
 
 from jeffrey_affect._config import DEFAULT_ENCODER, OnnxBackend
-from jeffrey_affect._encoder import (
+from jeffrey_affect._encoders.base import (
     ENCODE_BATCH_SIZE,
     Adapter,
-    SentenceTransformerEncoder,
     default_prefix,
     local_model_dir,
 )
+from jeffrey_affect._encoders.sentence_transformer import SentenceTransformerEncoder
 
 MODEL_FILES: dict[OnnxBackend, str] = {"onnx": "model.onnx", "onnx-int8": "model_qint8.onnx"}
 SPEC_FILE = "encoder.json"
