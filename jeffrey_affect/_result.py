@@ -15,6 +15,9 @@ ENCODER_SHAPE = "encoder returned shape"
 NON_FINITE = "non-finite embedding"
 HEAD_FAILED = "linear head failed"
 
+UNKNOWN_LANGUAGE = "unknown"
+"""What telemetry and the report call the language of a turn whose ``language`` is None."""
+
 
 class AffectResult(BaseModel):
     """One user turn's emotion, with where it came from and how sure it is.
