@@ -25,11 +25,11 @@ class AffectResult(BaseModel):
     ``scores`` holds all eight labels and sums to 1; ``confidence`` is the top score.
     ``fallback_reason`` is None when the linear head served, else why it did not (it never
     quotes the user's text). ``low_confidence`` is ``confidence`` below the configured
-    threshold; ``language`` is the turn's ISO 639-1 code as identified, or None where it cannot
-    be told (too short, no letters); ``cache_hit`` says the embedding work was skipped; ``model_version`` and
-    ``class_prior`` name what made the scores. Its fields cannot be reassigned (treat ``scores`` as
-    read-only too: a tracker's history holds the same object), and it is JSON-ready with
-    ``model_dump_json()``.
+    threshold. ``language`` is the turn's ISO 639-1 code as identified, or None where it cannot
+    be told (too short, no letters). ``cache_hit`` says the embedding work was skipped;
+    ``model_version`` and ``class_prior`` name what made the scores. Its fields cannot be
+    reassigned (treat ``scores`` as read-only too: a tracker's history holds the same object), and
+    it is JSON-ready with ``model_dump_json()``.
 
     Example:
         >>> from jeffrey_affect import AffectClassifier, AffectConfig
