@@ -15,9 +15,6 @@ ENCODER_SHAPE = "encoder returned shape"
 NON_FINITE = "non-finite embedding"
 HEAD_FAILED = "linear head failed"
 
-UNKNOWN_LANGUAGE = "unknown"
-"""What telemetry and the report call the language of a turn whose ``language`` is None."""
-
 
 class AffectResult(BaseModel):
     """One user turn's emotion, with where it came from and how sure it is.
@@ -51,3 +48,7 @@ class AffectResult(BaseModel):
     model_version: str
     class_prior: str
     language: str | None = None
+
+
+UNKNOWN_LANGUAGE = "unknown"
+"""What telemetry and the report call the language of a turn whose ``language`` is None."""
