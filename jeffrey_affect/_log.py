@@ -48,6 +48,8 @@ class LogRecord(BaseModel):
     ``batch_size`` is the number of turns in the call that made the line: 1 for ``classify``, n
     for a ``classify_batch`` of n, whose ``latency_ms`` is the call's time over n, a mean rather
     than the turn's own. Lines written before it was recorded lack it and read as 1.
+    ``language`` is the result's: the turn's ISO 639-1 code, or None where it could not be told;
+    lines written before it was recorded lack it and read as None, unknown.
     """
 
     model_config = ConfigDict(strict=True, allow_inf_nan=False, frozen=True)
@@ -64,6 +66,7 @@ class LogRecord(BaseModel):
     low_confidence: bool
     model_version: str
     class_prior: str
+    language: str | None = None
 
 
 _RESULT_FIELDS = set(LogRecord.model_fields) - {"timestamp", "text", "batch_size"}

@@ -20,11 +20,13 @@ from jeffrey_affect._report import (
     Bound,
     Change,
     GroupStats,
+    LanguageStats,
     Report,
     Sample,
     bin_edge,
     width_text,
 )
+from jeffrey_affect._result import UNKNOWN_LANGUAGE
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -34,6 +36,9 @@ Format = Literal["text", "markdown", "json", "html"]
 
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 """Control characters (terminal escapes) and bidi overrides, replaced before printing."""
+
+TOP_EMOTIONS = 3
+"""The emotions a language's row names, most frequent first."""
 
 _ALARM_WORDS = frozenset({"FAILED", "FLAGGED", "QUIET"})
 """A cell that starts with one of these is shown in red in HTML."""
@@ -97,6 +102,23 @@ def _group_cells(g: GroupStats) -> list[str]:
         _fmt_rate(g.fallback_rate),
         str(g.empty_turns),
         *(str(g.routes[route]) for route in ROUTES),
+    ]
+
+
+def _language(language: str | None) -> str:
+    return UNKNOWN_LANGUAGE if language is None else language
+
+
+def _language_cells(row: LanguageStats) -> list[str]:
+    top = sorted(row.emotions.items(), key=lambda item: -item[1])[:TOP_EMOTIONS]
+    return [
+        _language(row.language),
+        str(row.n),
+        _fmt_percent(row.percent),
+        _fmt_rate(row.low_confidence_rate),
+        _fmt_rate(row.fallback_rate),
+        str(row.empty_turns),
+        ", ".join(f"{emotion} {_fmt_rate(count / row.n)}" for emotion, count in top if count),
     ]
 
 
@@ -219,6 +241,7 @@ def _samples(samples: list[Sample]) -> list[list[str]]:
             s.replica,
             s.route,
             s.fallback_reason or "-",
+            _language(s.language),
             s.emotion,
             f"{s.confidence:.2f}",
             s.text,
@@ -265,7 +288,16 @@ def _sections(report: Report) -> list[_Section]:
     files = [
         [f.path, str(f.records), str(f.malformed_lines), f.error or "ok"] for f in report.files
     ]
-    sample_header = ["Time (UTC)", "Replica", "Route", "Reason", "Emotion", "Conf", "Text"]
+    sample_header = [
+        "Time (UTC)",
+        "Replica",
+        "Route",
+        "Reason",
+        "Language",
+        "Emotion",
+        "Conf",
+        "Text",
+    ]
     sections: list[_Section] = [("Summary", ["Metric", "Value"], _summary(report))]
     if report.checks:
         checks = [
@@ -303,6 +335,11 @@ def _sections(report: Report) -> list[_Section]:
             "Per replica",
             ["Replica", "Files", *figures, "Last seen (UTC)", "Silent for", "Quiet"],
             replicas,
+        ),
+        (
+            "Per language",
+            ["Language", "N", "%", "Low-conf", "Fallback", "Empty", "Top emotions"],
+            [_language_cells(row) for row in report.languages],
         ),
         ("Recent low-confidence turns", sample_header, _samples(report.recent_low_confidence)),
         ("Recent fallback turns", sample_header, _samples(report.recent_fallbacks)),

@@ -25,6 +25,12 @@ What is counted apart:
   turn, so latency percentiles are over single-turn lines only, and batched lines get their own
   count and mean.
 
+Languages: each line's ``language`` (the turn's ISO 639-1 code, null where it could not be told,
+absent from lines written before the log kept it) is one more categorical field, so the
+per-language table is read off the same counts; null and absent are one row, unknown. It has no
+latency: a language is any string a line holds, and a histogram per value would let odd lines
+grow the report's memory.
+
 Escalation: the tracker's rule follows one conversation's frustration-plus-anger scores over its
 last turns; a log line has no conversation id and only its top emotion, so the report cannot
 count escalations. It shows what a line can: the share of heated turns (anger or frustration, the
@@ -192,6 +198,19 @@ class BucketStats(BaseModel):
     replicas: dict[str, int]
 
 
+class LanguageStats(BaseModel):
+    """The turns of one language (``language`` None: not told, or a line written before the log
+    kept it), with their share of all turns; the fallback rate leaves empty turns out."""
+
+    language: str | None
+    n: int
+    percent: float | None
+    low_confidence_rate: float | None
+    fallback_rate: float | None
+    empty_turns: int
+    emotions: dict[Emotion, int]
+
+
 class Sample(BaseModel):
     """A turn as its log line keeps it; ``text`` is never longer than the line's."""
 
@@ -201,6 +220,7 @@ class Sample(BaseModel):
     confidence: float
     route: Route
     fallback_reason: str | None
+    language: str | None
     text: str
 
 
@@ -283,6 +303,8 @@ class Report(BaseModel):
     buckets: list[BucketStats]
     days: list[DayStats]
     replicas: list[ReplicaStats]
+    languages: list[LanguageStats]
+    """Most turns first."""
     comparison: Comparison | None
     recent_low_confidence: list[Sample]
     recent_fallbacks: list[Sample]
@@ -474,10 +496,10 @@ class _Histogram:
         ]
 
 
-_Key = tuple[Emotion, Route, str | None, bool, bool, str, str]
+_Key = tuple[Emotion, Route, str | None, bool, bool, str, str, str | None]
 """A line's categorical fields: emotion, route, fallback reason, low-confidence, cache hit,
-class prior, model version. Few distinct keys occur, so counting them costs one dict entry each
-and every count the report shows is read off them."""
+class prior, model version, language. Few distinct keys occur, so counting them costs one dict
+entry each and every count the report shows is read off them."""
 
 
 class _Cell:
@@ -505,6 +527,7 @@ class _Cell:
                 r.cache_hit,
                 r.class_prior,
                 r.model_version,
+                r.language,
             )
         ] += 1
         self.confidence += r.confidence
@@ -525,22 +548,7 @@ class _Cell:
         self.batch_max = max(self.batch_max, other.batch_max)
 
     def counts(self) -> "_Counts":
-        c = _Counts()
-        for (emotion, route, reason, low, hit, prior, version), k in self.keys.items():
-            c.emotions[emotion] += k
-            c.routes[route] += k
-            c.priors[prior] += k
-            c.versions[version] += k
-            if reason is not None:
-                c.reasons[route][reason] += k
-            empty = reason == EMPTY_TEXT
-            c.empty += empty * k
-            c.fallback += (route != HEAD and not empty) * k
-            c.low += low * k
-            c.cache_hits += hit * k
-            c.anger_turns += (emotion == "anger" and not low) * k
-        c.heated = sum(c.emotions[e] for e in HEATED)
-        return c
+        return _counts(self.keys)
 
     def group(self) -> GroupStats:
         """What the per-day and per-replica tables show."""
@@ -567,6 +575,49 @@ class _Counts:
         self.versions: Counter[str] = Counter()
         self.empty = self.fallback = self.low = self.cache_hits = 0
         self.anger_turns = self.heated = 0
+
+
+def _counts(keys: Counter[_Key]) -> _Counts:
+    """What the lines of these keys add up to."""
+    c = _Counts()
+    for (emotion, route, reason, low, hit, prior, version, _), k in keys.items():
+        c.emotions[emotion] += k
+        c.routes[route] += k
+        c.priors[prior] += k
+        c.versions[version] += k
+        if reason is not None:
+            c.reasons[route][reason] += k
+        empty = reason == EMPTY_TEXT
+        c.empty += empty * k
+        c.fallback += (route != HEAD and not empty) * k
+        c.low += low * k
+        c.cache_hits += hit * k
+        c.anger_turns += (emotion == "anger" and not low) * k
+    c.heated = sum(c.emotions[e] for e in HEATED)
+    return c
+
+
+def _language_rows(cell: _Cell) -> list[LanguageStats]:
+    """One row per language among the cell's lines, most turns first, unknown last of equals."""
+    by_language: dict[str | None, Counter[_Key]] = {}
+    for key, k in cell.keys.items():
+        by_language.setdefault(key[-1], Counter())[key] = k
+    rows = []
+    for language, keys in by_language.items():
+        n = keys.total()
+        c = _counts(keys)
+        rows.append(
+            LanguageStats(
+                language=language,
+                n=n,
+                percent=_percent(n, cell.n),
+                low_confidence_rate=_ratio(c.low, n),
+                fallback_rate=_ratio(c.fallback, n - c.empty),
+                empty_turns=c.empty,
+                emotions={e: c.emotions[e] for e in EMOTIONS},
+            )
+        )
+    return sorted(rows, key=lambda r: (-r.n, r.language is None, r.language or ""))
 
 
 def _merged(cells: Iterable[_Cell]) -> _Cell:
@@ -615,6 +666,7 @@ class _Samples:
             confidence=r.confidence,
             route=r.route,
             fallback_reason=r.fallback_reason,
+            language=r.language,
             text=r.text[:SAMPLE_TEXT_CHARS],
         )
         entry = (t, self._seen, sample)
@@ -1027,6 +1079,7 @@ def build_report(
             _replica_row(r, replica_files[r], cell, span, overall_span.last)
             for r, (cell, span) in sorted(replicas.items())
         ],
+        languages=_language_rows(overall),
         comparison=comparison,
         recent_low_confidence=reader.low_confidence.newest_first(),
         recent_fallbacks=reader.fallbacks.newest_first(),

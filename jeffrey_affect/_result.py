@@ -49,3 +49,7 @@ class AffectResult(BaseModel):
     model_version: str
     class_prior: str
     language: str | None = None
+
+
+UNKNOWN_LANGUAGE = "unknown"
+"""What telemetry and the report call the language of a turn whose ``language`` is None."""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 from jeffrey_affect import _result as reasons
 from jeffrey_affect._config import AffectConfig
 from jeffrey_affect._log import LineOutcome, traced_text
-from jeffrey_affect._result import AffectResult
+from jeffrey_affect._result import UNKNOWN_LANGUAGE, AffectResult
 
 if TYPE_CHECKING:
     from opentelemetry.util.types import AttributeValue
@@ -39,6 +39,7 @@ the conventions' HTTP boundaries start at 5 ms and would put every turn in one b
 EMOTION = "jeffrey_affect.emotion"
 CONFIDENCE = "jeffrey_affect.confidence"
 ROUTE = "jeffrey_affect.route"
+LANGUAGE = "jeffrey_affect.language"
 LOW_CONFIDENCE = "jeffrey_affect.low_confidence"
 FALLBACK_REASON = "jeffrey_affect.fallback.reason"
 EMPTY_TURN = "jeffrey_affect.turn.empty"
@@ -50,6 +51,7 @@ TEXT = "jeffrey_affect.text"
 BATCH_SIZE = "jeffrey_affect.batch.size"
 BATCH_EMOTIONS = "jeffrey_affect.batch.emotions"
 BATCH_ROUTES = "jeffrey_affect.batch.routes"
+BATCH_LANGUAGES = "jeffrey_affect.batch.languages"
 BATCH_CONFIDENCE_MIN = "jeffrey_affect.batch.confidence.min"
 BATCH_LOW_CONFIDENCE_COUNT = "jeffrey_affect.batch.low_confidence_count"
 BATCH_FALLBACK_COUNT = "jeffrey_affect.batch.fallback_count"
@@ -66,6 +68,12 @@ def is_empty(result: AffectResult) -> bool:
     """An empty turn is answered neutral by the regex route by design, not for want of a model:
     counted apart from the fallbacks, so that blank messages do not raise the fallback alarm."""
     return result.fallback_reason == reasons.EMPTY_TEXT
+
+
+def language_of(result: AffectResult) -> str:
+    """The turn's language as an attribute: its ISO 639-1 code, or "unknown" where it could not
+    be told, so a metric's series stay as few as the languages identified, plus one."""
+    return result.language or UNKNOWN_LANGUAGE
 
 
 def fallback_class(result: AffectResult) -> FallbackClass | None:
@@ -181,7 +189,13 @@ class Telemetry:
         for r in results:
             route = {ROUTE: r.route}
             self._predictions.add(
-                1, {EMOTION: r.emotion, ROUTE: r.route, LOW_CONFIDENCE: r.low_confidence}
+                1,
+                {
+                    EMOTION: r.emotion,
+                    ROUTE: r.route,
+                    LOW_CONFIDENCE: r.low_confidence,
+                    LANGUAGE: language_of(r),
+                },
             )
             if is_empty(r):
                 self._empty_turns.add(1)
@@ -198,6 +212,7 @@ class Telemetry:
             MODEL_VERSION: self._model_version,
             LOW_CONFIDENCE: r.low_confidence,
             CACHE_HIT: r.cache_hit,
+            LANGUAGE: language_of(r),
         }
         if is_empty(r):
             attributes[EMPTY_TURN] = True
@@ -217,6 +232,7 @@ class Telemetry:
             MODEL_VERSION: self._model_version,
             BATCH_EMOTIONS: sorted({r.emotion for r in results}),
             BATCH_ROUTES: sorted({r.route for r in results}),
+            BATCH_LANGUAGES: sorted({language_of(r) for r in results}),
             BATCH_LOW_CONFIDENCE_COUNT: sum(r.low_confidence for r in results),
             BATCH_FALLBACK_COUNT: sum(fallback_class(r) is not None for r in results),
             BATCH_EMPTY_COUNT: sum(map(is_empty, results)),

@@ -18,6 +18,7 @@ from jeffrey_affect._data import CHAT_TRAIN, HARD_TRAIN, checkout_root
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._render import Format, plot, range_text, render
 from jeffrey_affect._report import Limits, build_report, parse_bound, parse_range, parse_width
+from jeffrey_affect._result import UNKNOWN_LANGUAGE
 from jeffrey_affect.batch import Engine, score_file
 
 T = TypeVar("T")
@@ -91,7 +92,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     for text in DEMO_TURNS:
         r = clf.classify(text)
         note = f"  ({r.fallback_reason})" if r.fallback_reason else ""
-        print(f"{r.emotion:<11} {r.confidence:5.2f}  {r.route:<11} {text!r}{note}")
+        language = r.language or UNKNOWN_LANGUAGE
+        print(f"{r.emotion:<11} {r.confidence:5.2f}  {r.route:<11} {language:<7}  {text!r}{note}")
     return 0
 
 

@@ -107,6 +107,7 @@ LOGGED_FIELDS = {
     "low_confidence",
     "model_version",
     "class_prior",
+    "language",
 }
 """A prediction log line's keys, written out so that a change to the format fails a test."""
 

@@ -2,7 +2,9 @@
 
 A fleet of replicas, each writing its own day-files in the engine's line format, with a daily
 traffic curve (quiet at night, busiest mid-afternoon UTC), cache hits, empty turns, a few
-``classify_batch`` calls, and the emotion and confidence mix of a support chat. With
+``classify_batch`` calls, and the emotion and confidence mix of a support chat. The fleet is
+upgraded at 06:00 UTC on the last day: lines before it have no ``language`` (the older format),
+lines from then on carry one (mostly English, null for empty turns). With
 ``incident=True`` the last day goes wrong the way a page at night looks:
 
 - 14:10-15:40: the second replica's encoder fails, so its turns fall back to the regex lexicon
@@ -56,6 +58,11 @@ TEXTS = {
 """Turns as the log keeps them: redacted, then cut to 50 characters."""
 _TEXTS = {e: [json.dumps(t[:50], ensure_ascii=False) for t in ts] for e, ts in TEXTS.items()}
 
+LANGUAGES = ("en",) * 14 + ("de", "de", "fr", "fr", "es", "nl")
+"""A turn's language, one slot of twenty each (the texts are English whatever the line says)."""
+UPGRADED = 6 * 60
+"""Minute of the last day (UTC) from which lines carry ``language``."""
+
 INCIDENT_FAILING = (14 * 60 + 10, 15 * 60 + 40)
 INCIDENT_ANGRY = (14 * 60, 17 * 60)
 INCIDENT_QUIET = 18 * 60 + 20
@@ -71,9 +78,9 @@ def _minute_weights() -> np.ndarray:
 
 
 def _day_lines(
-    rng: np.random.Generator, day: date, replica: int, turns: int, incident: bool
+    rng: np.random.Generator, day: date, replica: int, turns: int, incident: bool, last: bool
 ) -> list[str]:
-    """One replica's lines for one day, in time order."""
+    """One replica's lines for one day, in time order; ``last``: the last day, the upgrade's."""
     per_minute = rng.poisson(_minute_weights() * turns)
     minute = np.repeat(np.arange(24 * 60), per_minute)
     n = len(minute)
@@ -132,13 +139,17 @@ def _day_lines(
         if failing[i]:
             route, reason, hit = "regex", "encoder failed: RuntimeError", False
             conf, ms = float(regex_confidence[i]), 0.05 + latency[i] / 100
+        language = ""  # drawn from bits of text_pick that the text's choice does not read
+        if last and minute[i] >= UPGRADED:
+            code = None if empty[i] else LANGUAGES[(text_pick[i] >> 10) % len(LANGUAGES)]
+            language = f',"language":{json.dumps(code)}'
         lines.append(
             f'{{"timestamp":"{stamp}","text":{text},"emotion":"{label}",'
             f'"confidence":{conf:.4f},"route":"{route}",'
             f'"fallback_reason":{json.dumps(reason)},"latency_ms":{ms:.4f},'
             f'"cache_hit":{"true" if hit else "false"},"low_confidence":'
             f'{"true" if conf < 0.4 else "false"},"model_version":"{MODEL_VERSION}",'
-            f'"class_prior":"tempered","batch_size":{batch[i] if not empty[i] else 1}}}\n'
+            f'"class_prior":"tempered","batch_size":{batch[i] if not empty[i] else 1}{language}}}\n'
         )
     return lines
 
@@ -162,7 +173,12 @@ def write_logs(
             path = root / folder / f"predictions_{day.isoformat()}_{host}.jsonl"
             path.parent.mkdir(parents=True, exist_ok=True)
             lines = _day_lines(
-                rng, day, replica, turns_per_day // len(REPLICAS), incident and offset == 0
+                rng,
+                day,
+                replica,
+                turns_per_day // len(REPLICAS),
+                incident and offset == 0,
+                offset == 0,
             )
             path.write_text("".join(lines), encoding="utf-8")
             written.append(path)

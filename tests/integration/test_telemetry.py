@@ -15,8 +15,8 @@ import pytest
 from jeffrey_affect import AffectClassifier, AffectConfig, AffectResult, Encoder
 from jeffrey_affect._artifacts import HEAD_ARRAYS_FILE, bundled_artifacts_dir
 from jeffrey_affect._log import logged_text
-from jeffrey_affect._telemetry import DURATION_BUCKETS, SCOPE
-from tests.helpers import python_child
+from jeffrey_affect._telemetry import DURATION_BUCKETS, SCOPE, Telemetry
+from tests.helpers import made_result, python_child
 from tests.integration.otel_sdk import Sdk, attrs, installed_sdk, plain
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,6 +79,7 @@ def turn_attributes(clf: AffectClassifier, r: AffectResult, **extra: Any) -> dic
         "jeffrey_affect.model_version": clf.model_version,
         "jeffrey_affect.low_confidence": r.low_confidence,
         "jeffrey_affect.cache.hit": r.cache_hit,
+        "jeffrey_affect.language": r.language or "unknown",
         **{f"jeffrey_affect.{k.replace('__', '.')}": v for k, v in extra.items()},
     }
 
@@ -116,7 +117,13 @@ def test_a_known_sequence_of_turns_gives_exact_metrics_and_spans(
         "jeffrey_affect.log.lines": "{line}",
     }
     predictions = Counter(
-        attrs(emotion=r.emotion, route=r.route, low_confidence=r.low_confidence) for r in results
+        attrs(
+            emotion=r.emotion,
+            route=r.route,
+            low_confidence=r.low_confidence,
+            language=r.language or "unknown",
+        )
+        for r in results
     )
     assert found["jeffrey_affect.predictions"].points == predictions
     # An empty turn is no model failure: counted apart, so blank messages raise no alarm.
@@ -154,6 +161,7 @@ def test_a_known_sequence_of_turns_gives_exact_metrics_and_spans(
             "jeffrey_affect.model_version": clf.model_version,
             "jeffrey_affect.batch.emotions": sorted({r.emotion for r in batch}),
             "jeffrey_affect.batch.routes": ["linear_head", "regex"],
+            "jeffrey_affect.batch.languages": sorted({r.language or "unknown" for r in batch}),
             "jeffrey_affect.batch.low_confidence_count": sum(r.low_confidence for r in batch),
             "jeffrey_affect.batch.fallback_count": 0,
             "jeffrey_affect.batch.empty_count": 1,
@@ -162,6 +170,25 @@ def test_a_known_sequence_of_turns_gives_exact_metrics_and_spans(
         turn_attributes(clf, down, fallback__reason="encoder_error"),
         turn_attributes(clf, back),
     ]
+
+
+def test_the_turns_language_is_a_span_attribute_and_a_label_unknown_where_not_told(
+    sdk: Sdk,
+) -> None:
+    telemetry = Telemetry(AffectConfig(log_enabled=False), "test")
+    french, unknown = made_result("joy", language="fr"), made_result("anger", 0.3)
+    telemetry.traced("classify", ["merci !"], lambda texts: [french])
+    telemetry.traced(
+        "classify_batch", ["merci", "!!", "ok"], lambda texts: [french, unknown, french]
+    )
+
+    spans = [plain(s.attributes) for s in sdk.spans()]
+    assert spans[0]["jeffrey_affect.language"] == "fr"
+    assert spans[1]["jeffrey_affect.batch.languages"] == ["fr", "unknown"]
+    assert sdk.metrics()["jeffrey_affect.predictions"].points == {
+        attrs(emotion="joy", route="linear_head", low_confidence=False, language="fr"): 3,
+        attrs(emotion="anger", route="linear_head", low_confidence=True, language="unknown"): 1,
+    }
 
 
 def test_each_fallback_has_its_reason_class(

@@ -5,15 +5,16 @@ import itertools
 import json
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jeffrey_affect import EMOTIONS, AffectClassifier, AffectConfig
+from jeffrey_affect import EMOTIONS, AffectClassifier, AffectConfig, AffectResult
 from jeffrey_affect.cli import STDIN_BATCH, _stdin_batches, main
-from tests.helpers import PATIENCE_S, FakeEncoder, log_lines
+from tests.helpers import PATIENCE_S, FakeEncoder, log_lines, made_result
 
 
 def test_classify_without_texts_says_how_to_give_them(capsys: pytest.CaptureFixture[str]) -> None:
@@ -143,6 +144,34 @@ def test_classify_arguments_are_one_batch(
     results = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["fallback_reason"] for r in results[1:3]] == ["empty text"] * 2
     assert logged(made, tmp_path) == [(4, "hello"), (4, ""), (4, ""), (4, "where is my order")]
+
+
+class Multilingual(AffectClassifier):
+    """Tells a language on turns with text, as the router does, without loading a model."""
+
+    def __init__(self, config: AffectConfig) -> None:
+        super().__init__(config, encoder=FakeEncoder())
+
+    def classify(self, text: str) -> AffectResult:
+        return made_result("joy", language="fr") if text else made_result("neutral", 0.5)
+
+    def classify_batch(self, texts: Sequence[str], *, record: bool = True) -> list[AffectResult]:
+        return [self.classify(t) for t in texts]
+
+
+def test_classify_and_demo_show_each_turns_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("JEFFREY_AFFECT_LOG_DIR", str(tmp_path / "logs"))
+    monkeypatch.setattr("jeffrey_affect.cli.AffectClassifier", Multilingual)
+    assert main(["classify", "merci", ""]) == 0
+    assert [json.loads(line)["language"] for line in capsys.readouterr().out.splitlines()] == [
+        "fr",
+        None,
+    ]
+    assert main(["demo"]) == 0
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert [row.split()[3] for row in rows] == ["fr"] * (len(rows) - 1) + ["unknown"]
 
 
 class Chunked(io.BufferedIOBase):

@@ -148,6 +148,7 @@ def test_the_dashboard_covers_what_a_fleet_watches(dashboard: dict[str, Any]) ->
     assert {
         "Turns per second by emotion",
         "Turns per second by route",
+        "Turns per second by language",
         "Fallbacks per second by reason",
         "Latency percentiles",
         "Cache hit rate",

@@ -60,6 +60,15 @@ def test_a_line_written_before_batch_size_reads_as_one_turn(tmp_path) -> None:
         LogRecord.model_validate_json(json.dumps(line | {"batch_size": 0}))
 
 
+def test_a_line_keeps_the_turns_language_and_reads_none_before_it_was_recorded(tmp_path) -> None:
+    log = PredictionLog(tmp_path, text_chars=40)
+    french = json.loads(log.line(made_result("joy", language="fr"), "merci", datetime.now(UTC)))
+    unknown = json.loads(log.line(RESULT, "!!", datetime.now(UTC)))
+    assert (french["language"], unknown["language"]) == ("fr", None)
+    del french["language"]
+    assert LogRecord.model_validate_json(json.dumps(french)).language is None
+
+
 @settings(max_examples=50, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(max_size=400), chars=st.integers(min_value=0, max_value=80))
 def test_logged_text_never_exceeds_log_text_chars(

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jeffrey_affect import _report as report_module
+from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._log import PredictionLog
 from jeffrey_affect._render import plot, render
 from jeffrey_affect._report import (
@@ -27,6 +28,7 @@ from jeffrey_affect._report import (
 )
 from jeffrey_affect.cli import build_parser
 from tests.helpers import made_result
+from tests.synthetic_logs import write_logs
 
 D25, D26, D27 = date(2026, 11, 25), date(2026, 11, 26), date(2026, 11, 27)
 
@@ -143,6 +145,83 @@ def test_reads_what_the_engine_logs(tmp_path: Path) -> None:
     assert report.routes["prototypes"].fallback_reasons == {"encoder unavailable": 1}
     assert report.emotions["fear"].count == 1
     assert report.latency.mean_ms == 3.5
+
+
+def test_reads_the_language_the_engine_logs(tmp_path: Path) -> None:
+    when = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    log = PredictionLog(tmp_path, text_chars=40)
+    lines = [
+        log.line(made_result("joy", language="de"), "danke", when),
+        log.line(made_result("sadness", 0.3, language=None), "...", when),
+    ]
+    (tmp_path / "predictions_2026-11-25.jsonl").write_text("".join(lines))
+    report = build_report(tmp_path)
+
+    assert [(row.language, row.n) for row in report.languages] == [("de", 1), (None, 1)]
+    assert [s.language for s in report.recent_low_confidence] == [None]
+
+
+LANGUAGE_LINES = [
+    {**_record("joy", latency=1.0), "language": "fr"},
+    {**_record("anger", 0.3, "regex", "encoder failed: OSError", low=True), "language": "fr"},
+    {**_record("joy"), "language": "fr"},
+    {**_record("neutral", 0.5, "regex", "empty text"), "language": None},
+    {**_record("sadness"), "language": "en"},
+    _record("fear", 0.2, low=True),  # written before the log kept the language
+]
+
+
+@pytest.fixture
+def languages(tmp_path: Path) -> Path:
+    _write(tmp_path / "predictions_2026-11-27.jsonl", _lines(LANGUAGE_LINES))
+    return tmp_path
+
+
+def test_per_language_table(languages: Path) -> None:
+    rows = build_report(languages).languages
+
+    assert [(r.language, r.n) for r in rows] == [("fr", 3), (None, 2), ("en", 1)]
+    fr, unknown, en = rows
+    assert fr.percent == pytest.approx(50.0)
+    assert fr.low_confidence_rate == pytest.approx(1 / 3)
+    assert fr.fallback_rate == pytest.approx(1 / 3)
+    assert (fr.emotions["joy"], fr.emotions["anger"], fr.emotions["fear"]) == (2, 1, 0)
+    assert set(fr.emotions) == set(EMOTIONS)
+    assert (unknown.empty_turns, unknown.fallback_rate) == (1, 0.0)  # the empty turn is left out
+    assert unknown.low_confidence_rate == pytest.approx(0.5)
+    assert en.percent == pytest.approx(100 / 6)
+    assert (en.fallback_rate, en.emotions["sadness"]) == (0.0, 1)
+    assert sum(r.n for r in rows) == build_report(languages).total
+
+
+def test_a_language_equal_in_turns_sorts_by_code_and_unknown_last(tmp_path: Path) -> None:
+    records = [{**_record(), "language": code} for code in ("it", None, "de")]
+    _write(tmp_path / "predictions_2026-11-27.jsonl", _lines(records))
+    assert [r.language for r in build_report(tmp_path).languages] == ["de", "it", None]
+
+
+def test_the_language_table_renders_in_every_format(languages: Path) -> None:
+    report = build_report(languages)
+    text, markdown, page = (render(report, fmt) for fmt in ("text", "markdown", "html"))
+
+    assert "Per language\n------------\nLanguage" in text
+    assert "fr        3  50.0%     33.3%     33.3%      0  joy 66.7%, anger 33.3%" in text
+    assert "| unknown | 2 | 33.3% | 50.0% | 0.0% | 1 | fear 50.0%, neutral 50.0% |" in markdown
+    assert "## Per language" in markdown
+    assert "<h2>Per language</h2>" in page
+    assert "<td>unknown</td>" in page
+    dumped = json.loads(render(report, "json"))
+    assert [row["language"] for row in dumped["languages"]] == ["fr", None, "en"]
+    assert dumped["recent_low_confidence"][0]["language"] is None
+
+
+def test_the_synthetic_fleet_logs_both_line_formats(tmp_path: Path) -> None:
+    (path, *_) = write_logs(tmp_path, turns_per_day=2_000)
+    keys = [set(json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert any("language" in k for k in keys) and any("language" not in k for k in keys)
+    rows = build_report(tmp_path).languages
+    assert {"en", "de", "fr", None} <= {r.language for r in rows}
+    assert rows[0].language == "en"
 
 
 def test_resolution_is_better_than_two_percent() -> None:
@@ -551,7 +630,11 @@ def test_a_gzip_bomb_stops_at_the_size_cap(tmp_path: Path, monkeypatch: pytest.M
 @given(hostile=st.text(alphabet=st.characters(categories=["Cc", "Cf"]), min_size=1, max_size=20))
 def test_report_never_prints_control_characters_from_a_log(hostile: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        record = {**_record(reason=f"reason {hostile}"), "model_version": hostile}
+        record = {
+            **_record(reason=f"reason {hostile}", low=True),
+            "model_version": hostile,
+            "language": hostile,
+        }
         _write(Path(tmp) / "predictions_2026-11-27.jsonl", _lines([record]))
         for fmt in ("text", "markdown"):
             rendered = render(build_report(Path(tmp)), fmt)

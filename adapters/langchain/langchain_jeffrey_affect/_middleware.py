@@ -38,15 +38,18 @@ def _every_label(scores: dict[Emotion, float]) -> dict[Emotion, float]:
 
 
 class AgentAffect(TypedDict):
-    """What the agent state keeps of an AffectResult: what tone and escalation need. Not
-    ``cache_hit`` or ``latency_ms``, which would show one client of a shared agent what others
-    said (a side channel on the cache), nor ``fallback_reason``, which can name server paths."""
+    """What the agent state keeps of an AffectResult: what tone and escalation need, and the
+    turn's ``language`` (ISO 639-1, None where it cannot be told; absent from entries checkpointed
+    before it was kept). Not ``cache_hit`` or ``latency_ms``, which would show one client of a
+    shared agent what others said (a side channel on the cache), nor ``fallback_reason``, which
+    can name server paths."""
 
     emotion: Emotion
     confidence: Annotated[float, Field(ge=0.0, le=1.0)]
     scores: Annotated[dict[Emotion, float], AfterValidator(_every_label)]
     route: Route
     low_confidence: bool
+    language: NotRequired[str | None]
 
 
 class _Scored(NamedTuple):
@@ -241,6 +244,7 @@ def _kept(result: AffectResult) -> AgentAffect:
         scores=dict(result.scores),
         route=result.route,
         low_confidence=result.low_confidence,
+        language=result.language,
     )
 
 

@@ -37,7 +37,7 @@ from tests.helpers import (
 ANGRY = "the third time my order broke and I am furious with you people"
 HAPPY = "It works now, thank you so much!"
 SYSTEM = "You are a support agent."
-KEPT = {"emotion", "confidence", "scores", "route", "low_confidence"}
+KEPT = {"emotion", "confidence", "scores", "route", "low_confidence", "language"}
 
 
 @tool
@@ -369,3 +369,35 @@ def test_a_rebuilt_history_holds_the_latest_turns_each_logged_once(
     assert [line["text"] for line in log_lines(tmp_path)] == texts
     assert sorted(replay) == [preprocess_light(t) for t in texts[2:4]]  # one call, no more
     assert last == [preprocess_light(texts[4])]
+
+
+def test_the_state_keeps_the_turns_language_and_reads_entries_kept_before_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Entries checkpointed before the state kept the language are read as they are."""
+    earlier = {
+        "emotion": "frustration",
+        "confidence": 0.9,
+        "scores": dict.fromkeys(EMOTIONS, 0.0) | {"frustration": 0.9, "anger": 0.1},
+        "route": "linear_head",
+        "low_confidence": False,
+    }
+    answers = {CALM: made_result("neutral", language="de"), FURIOUS: made_result("anger", 0.95)}
+    agent = create_agent(
+        ScriptedModel(responses=[AIMessage("Noted.")]),
+        middleware=[AffectMiddleware(Scripted(answers))],
+        checkpointer=InMemorySaver(),
+    )
+    config: RunnableConfig = {"configurable": {"thread_id": "language"}}
+    assert agent.invoke(turn(CALM), config)["affect"]["language"] == "de"
+    agent.update_state(config, {"affect": earlier, "affect_history": [earlier, earlier]})
+
+    with caplog.at_level(logging.WARNING, logger="langchain_jeffrey_affect"):
+        state = agent.invoke(turn(FURIOUS), config)
+
+    assert [a.get("language", "absent") for a in state["affect_history"]] == [
+        "absent",
+        "absent",
+        None,
+    ]
+    assert not caplog.records
