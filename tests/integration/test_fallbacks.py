@@ -1,4 +1,5 @@
-"""Any text through the real encoder and the committed artifacts is served by the head."""
+"""Any text through the real encoders and the committed artifacts is served by a head; a language
+outside the supported set is flagged."""
 
 from collections.abc import Callable
 
@@ -15,9 +16,15 @@ Make = Callable[..., AffectClassifier]
 def test_any_text_through_the_real_encoder_gives_a_valid_result(
     make_classifier: Make, text: str
 ) -> None:
-    r = make_classifier(log_enabled=False, cache_size=0).classify(text)
+    clf = make_classifier(log_enabled=False, cache_size=0)
+    r = clf.classify(text)
     assert_valid(r)
     if preprocess_light(text):
-        assert (r.route, r.fallback_reason) == ("linear_head", None)
+        assert r.route == "linear_head"
+        if r.language in (None, *clf.languages):
+            assert r.fallback_reason is None
+        else:
+            assert r.low_confidence
+            assert r.fallback_reason == f"language {r.language!r} is not supported"
     else:
         assert (r.route, r.fallback_reason, r.emotion) == ("regex", "empty text", "neutral")
