@@ -1,12 +1,22 @@
 import math
 import re
+import unicodedata
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from jeffrey_affect._data import CHAT_TRAIN, HARD_TRAIN, read_turns
 from jeffrey_affect._labels import EMOTIONS, Emotion
-from jeffrey_affect._lexicon import _CUE_START, _CUES, lexicon_scores
+from jeffrey_affect._lexicon import (
+    _CUE_START,
+    _CUES,
+    _EDGE,
+    _FOREIGN_CUES,
+    _foreign_alternatives,
+    _normalise,
+    lexicon_scores,
+)
 
 
 def top(text: str) -> Emotion:
@@ -215,3 +225,140 @@ def test_every_cue_begins_where_the_search_looks(label: Emotion, data: st.DataOb
     pattern = data.draw(st.sampled_from(_CUES[label]))
     cue = data.draw(st.from_regex(pattern, fullmatch=True))
     assert re.match(_CUE_START, cue), f"{pattern!r} can begin with {cue[:1]!r}"
+
+
+FOREIGN_CASES: list[tuple[Emotion, str]] = [
+    ("joy", "génial, merci beaucoup !"),
+    ("joy", "je suis trop contente mdr"),
+    ("frustration", "j'en ai marre, ça fonctionne toujours pas"),
+    ("frustration", "je suis pas content du tout"),
+    ("anger", "je suis furieux, c'est une arnaque"),
+    ("sadness", "je suis triste, mon chat est décédé"),
+    ("fear", "j'ai peur que mon compte ait été piraté"),
+    ("disgust", "beurk, c'est dégueulasse"),
+    ("surprise", "sans blague, je m'y attendais pas"),
+    ("neutral", "d'accord, pas de souci"),
+    ("anger", "ich bin so wütend, was für eine Abzocke"),
+    ("frustration", "schon wieder? so ein Mist"),
+    ("frustration", "ich bin nicht glücklich damit"),
+    ("joy", "endlich! vielen Dank, das ist toll"),
+    ("sadness", "tut mir leid, ich bin echt traurig"),
+    ("fear", "ich habe Angst, mein Konto wurde gehackt"),
+    ("disgust", "igitt, das ist ja ekelhaft"),
+    ("surprise", "krass, damit hab ich nicht gerechnet"),
+    ("neutral", "alles klar, passt"),
+    ("joy", "jajaja qué bien, muchas gracias"),
+    ("disgust", "qué asco, está podrido"),
+    ("frustration", "estoy harto, sigue sin funcionar"),
+    ("frustration", "no estoy feliz con el servicio"),
+    ("anger", "estoy enojado, son unos ladrones"),
+    ("sadness", "lo siento mucho, estoy muy triste"),
+    ("fear", "tengo miedo, estoy muy preocupada"),
+    ("surprise", "no me lo puedo creer, ¿en serio?"),
+    ("neutral", "vale, de acuerdo"),
+    ("disgust", "che schifo, non lo mangio"),
+    ("frustration", "uffa, non funziona"),
+    ("frustration", "non sono contento"),
+    ("joy", "grazie mille, sono felice"),
+    ("anger", "sono incazzato nero, che truffa"),
+    ("sadness", "mi dispiace tanto, che peccato"),
+    ("fear", "ho paura, sono preoccupata"),
+    ("surprise", "non ci credo, davvero?"),
+    ("neutral", "va bene, ricevuto"),
+    ("joy", "kkkkkk adorei, valeu"),
+    ("frustration", "que saco, não funciona"),
+    ("frustration", "não gostei nada"),
+    ("disgust", "que nojo, isso tá podre"),
+    ("anger", "tô com raiva, que golpe"),
+    ("sadness", "que pena, estou muito triste"),
+    ("fear", "estou com medo, meu cartão foi hackeado"),
+    ("surprise", "nossa, não acredito"),
+    ("neutral", "tudo bem, combinado"),
+    ("anger", "ik ben echt boos, wat een oplichters"),
+    ("frustration", "zucht, het werkt alweer niet"),
+    ("frustration", "ik ben niet blij met de service"),
+    ("disgust", "gadverdamme, wat smerig"),
+    ("joy", "dankjewel! echt geweldig"),
+    ("sadness", "helaas, ik ben zo verdrietig"),
+    ("fear", "ik ben bang dat mijn account gehackt is"),
+    ("surprise", "wauw, dat had ik niet verwacht"),
+    ("neutral", "prima, geen probleem"),
+]
+
+
+def strip_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
+@pytest.mark.parametrize(("label", "text"), FOREIGN_CASES)
+def test_foreign_clear_cases_with_and_without_accents(label: Emotion, text: str) -> None:
+    assert top(text) == label
+    assert top(strip_accents(text)) == label
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("wütend", "anger"),
+        ("wutend", "anger"),
+        ("wuetend", "anger"),
+        ("so glücklich", "joy"),
+        ("so gluecklich", "joy"),
+        ("scheiße", "frustration"),
+        ("scheisse", "frustration"),
+        ("j'ai hâte", "joy"),
+        ("jai hate", "joy"),
+        ("ça me saoule", "frustration"),
+        ("pfffff", "frustration"),
+        ("jajajajaja", "joy"),
+        ("mdrrrr", "joy"),
+        ("kkkkkkkk", "joy"),
+        ("rsrsrs", "joy"),
+        ("ptdr", "joy"),
+        ("sto maleee", "sadness"),
+    ],
+)
+def test_foreign_spellings_slang_and_stretches(text: str, label: Emotion) -> None:
+    assert top(text) == label
+
+
+@given(st.lists(st.sampled_from([text for _, text in FOREIGN_CASES]), min_size=1, max_size=4))
+def test_stripping_accents_never_changes_the_scores(turns: list[str]) -> None:
+    text = " ".join(turns)
+    assert lexicon_scores(strip_accents(text)) == lexicon_scores(text)
+
+
+FOREIGN_RE = re.compile(f"(?={_CUE_START}){_EDGE}(?:{_foreign_alternatives()}){_EDGE}")
+"""The other languages' cues alone."""
+LOANWORDS = {"merci", "gracias"}
+"""Thanks that English turns of the chat set borrow: they vote joy there too."""
+
+
+def test_no_foreign_cue_fires_on_english_turns() -> None:
+    english = [text for path in (CHAT_TRAIN, HARD_TRAIN) for _, _, text in read_turns(path)]
+    english += [
+        "the death toll keeps rising",
+        "I'm a content creator",
+        "the mist over the lake",
+        "a fatal error, non-stop crashes",
+        "no more excuses",
+        "big bang theory",
+        "buff the nerf",
+        "wut",
+        "hate it",
+    ]
+    fired = {m.group() for text in english for m in FOREIGN_RE.finditer(_normalise(text))}
+    assert fired <= LOANWORDS
+
+
+@pytest.mark.parametrize("language", list(_FOREIGN_CUES))
+def test_foreign_cues_begin_with_a_letter_and_have_no_bare_alternation(language: str) -> None:
+    """_foreign_alternatives writes "a(?:sco|...)": the first character must stand alone."""
+    assert list(_FOREIGN_CUES[language]) == list(_CUES)
+    for patterns in _FOREIGN_CUES[language].values():
+        for pattern in patterns:
+            assert re.match(r"[a-z](?![?*+{])", pattern), pattern
+            outside_groups = pattern
+            while "(" in outside_groups:
+                outside_groups = re.sub(r"\([^()]*\)", "", outside_groups)
+            assert "|" not in outside_groups, pattern
