@@ -2,6 +2,7 @@
 
 Interactive:   python examples/tone_chatbot.py
 Canned script: python examples/tone_chatbot.py --script examples/data/support_conversation.txt
+In French:     python examples/tone_chatbot.py --script examples/data/conversation_fr.txt
 
 Replies come from short templates so that it runs offline; in a real agent the directive's
 ``system_prompt`` goes to the model instead (see examples/langchain_pipeline.py).
@@ -37,7 +38,10 @@ def chat(turns: Iterable[str], tracker: AffectTracker, policy: TonePolicy) -> No
         result = tracker.observe(text)
         directive = policy.for_result(result, escalation=tracker.state.escalation)
         print(f"you> {text}")
-        print(f"     emotion: {result.emotion} {result.confidence:.2f} via {result.route}")
+        print(
+            f"     emotion: {result.emotion} {result.confidence:.2f} via {result.route}"
+            f" ({result.language or 'language unknown'})"
+        )
         print(f"     tone: {directive.tone}")
         print(f"bot> {reply(directive.tone)}")
 

@@ -40,6 +40,9 @@ DEMO_TURNS = (
     "can you change my delivery address to 12 Elm Street?",
     "perfect, another outage right before my presentation",
     "I'm not happy with how this was handled",
+    "Je suis furieux, vous avez débité ma carte trois fois !",
+    "Meine Oma ist letzte Nacht gestorben.",
+    "¡Por fin llegó mi pedido, muchísimas gracias!",
     "",
 )
 

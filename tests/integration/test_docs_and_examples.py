@@ -32,8 +32,9 @@ def test_readme_snippet_runs(snippet: str, tmp_path: Path) -> None:
     assert out.strip(), "every snippet prints what it shows"
 
 
-def test_tone_chatbot_script_changes_tone_with_the_user(tmp_path: Path) -> None:
-    script = REPO / "examples" / "data" / "support_conversation.txt"
+@pytest.mark.parametrize("script_name", ["support_conversation.txt", "conversation_fr.txt"])
+def test_tone_chatbot_script_changes_tone_with_the_user(tmp_path: Path, script_name: str) -> None:
+    script = REPO / "examples" / "data" / script_name
     out = run([str(REPO / "examples" / "tone_chatbot.py"), "--script", str(script)], cwd=tmp_path)
     turns = script.read_text().splitlines()
     tones = re.findall(r"^     tone: (\S+)$", out, flags=re.M)

@@ -374,3 +374,15 @@ def test_an_encoder_error_message_never_reaches_the_log(make_classifier: Make, t
     logged = "".join(p.read_text() for p in logs.glob("*.jsonl"))
     assert "encoder failed: ValueError" in logged
     assert "alice" not in logged and "555" not in logged
+
+
+def test_an_encoder_with_other_weights_than_the_manifests_is_kept_away(
+    make_classifier: Make,
+) -> None:
+    """Same name, same dimension, other weights (an upgraded package): refused, not misread."""
+
+    class Reweighted(FakeEncoder):
+        weights_sha256 = "f" * 64
+
+    r = make_classifier(encoder_override=Reweighted()).classify("I love it")
+    expect(r, "I love it", "regex", "encoder mismatch: artifacts trained with weights none")
