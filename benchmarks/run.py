@@ -6,6 +6,10 @@ Each pair of timings that is compared (classifier vs raw encode, backend vs back
 normalisation: ``benchmarks/redaction.py``) is taken interleaved on the same texts, so machine
 noise hits both sides alike. Cold start and peak RSS are
 taken in fresh subprocesses, so this script's own bookkeeping does not count.
+
+The backend table measures the English lane alone (``multilingual=False``), so that the backends'
+figures hold no multilingual encoder; ``benchmarks/languages.py``'s section measures the default
+config, languages and all.
 """
 
 import argparse
@@ -27,7 +31,9 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import TypeVar
 
-from ray_scoring import HEADING as RAY_HEADING
+from languages import HEADING as LANGUAGES_HEADING
+from languages import section as languages_section
+from redaction import HEADING as REDACTION_HEADING
 from redaction import section as redaction_section
 from sklearn.metrics import accuracy_score, f1_score
 
@@ -55,7 +61,8 @@ import sys, time
 t0 = time.perf_counter()
 from jeffrey_affect import AffectClassifier, AffectConfig
 t1 = time.perf_counter()
-clf = AffectClassifier(AffectConfig(encoder_backend=sys.argv[1], log_dir=sys.argv[2]))
+config = AffectConfig(encoder_backend=sys.argv[1], multilingual=False, log_dir=sys.argv[2])
+clf = AffectClassifier(config)
 t2 = time.perf_counter()
 clf.classify(sys.argv[3])
 t3 = time.perf_counter()
@@ -68,7 +75,8 @@ PEAK_RSS = """
 import json, re, sys
 from jeffrey_affect import AffectClassifier, AffectConfig
 texts = json.load(sys.stdin)
-clf = AffectClassifier(AffectConfig(encoder_backend=sys.argv[1], log_dir=sys.argv[2]))
+config = AffectConfig(encoder_backend=sys.argv[1], multilingual=False, log_dir=sys.argv[2])
+clf = AffectClassifier(config)
 for text in texts[:200]:
     clf.classify(text)
 clf.classify_batch(texts)
@@ -201,11 +209,14 @@ def quality(
     texts, labels = test.texts[:n], test.labels[:n]
     chat_sets = {path.name: load_chat_set(path) for path in default_chat_sets()}
     for backend, clf in clfs.items():
-        config = AffectConfig(class_prior="train", log_enabled=False, encoder_backend=backend)
+        config = AffectConfig(
+            class_prior="train", log_enabled=False, encoder_backend=backend, multilingual=False
+        )
         results = AffectClassifier(config, encoder=clf.encoder).classify_batch(texts)
         predicted = [EMOTIONS.index(r.emotion) for r in results]
         rows[backend].macro_f1 = float(f1_score(labels, predicted, average="macro"))
-        default = AffectClassifier(AffectConfig(log_enabled=False), encoder=clf.encoder)
+        config = AffectConfig(log_enabled=False, multilingual=False)
+        default = AffectClassifier(config, encoder=clf.encoder)
         for name, chat in chat_sets.items():
             guessed = [EMOTIONS.index(r.emotion) for r in default.classify_batch(chat.texts)]
             rows[backend].chat_accuracy[name] = float(accuracy_score(chat.labels, guessed))
@@ -325,8 +336,8 @@ def report(
         ("default cache-miss p50 / raw encoder p50", ratio_miss(default), 1.10, False),
         ("default cache-hit p50 ms, 100 characters, logging on", hit_p50(default), 0.08, False),
         ("default `classify_batch` / raw batched encode", ratio_batch(default), 0.95, True),
-        ("default peak RSS MB after 2,000 classifications", default.peak_rss_mb, 350, False),
-        ("default cold start s, export cached", cold_total(default), 1.5, False),
+        ("default peak RSS MB after 2,000, English alone", default.peak_rss_mb, 350, False),
+        ("default cold start s, export cached, English alone", cold_total(default), 1.5, False),
         ("torch cache-miss p50 / raw encode p50 (issue 9)", ratio_miss(torch), 1.15, False),
         ("default quality vs torch's, largest gap", max(quality_gaps), 0.01, False),
     ]
@@ -409,7 +420,10 @@ def main() -> int:
         logs = Path(tmp)
         print("loading the three backends (the first ONNX use exports into the cache)...")
         clfs = {
-            b: AffectClassifier(AffectConfig(encoder_backend=b, log_dir=logs / b)) for b in BACKENDS
+            b: AffectClassifier(
+                AffectConfig(encoder_backend=b, multilingual=False, log_dir=logs / b)
+            )
+            for b in BACKENDS
         }
         warm = pool[-20:]
         for clf in clfs.values():
@@ -434,7 +448,9 @@ def main() -> int:
     load_after = os.getloadavg()
     notes = [
         f"- Texts: distinct GoEmotions dev and train comments (short Reddit turns, {len(pool)} in"
-        " all), shuffled with seed 0. Logging on, into a temporary directory, except for macro-F1.",
+        " all), shuffled with seed 0. Logging on, into a temporary directory, except for macro-F1."
+        " The English lane alone (multilingual=False): the Languages section below measures the"
+        " default config.",
         f"- Single turns: {len(single)} texts, each new to every classifier. Raw encode and"
         f" `classify` alternate text by text; backends take turns in blocks of {BLOCK} texts, as"
         " torch's and ONNX Runtime's spinning thread pools slow each other when calls alternate.",
@@ -450,12 +466,13 @@ def main() -> int:
         f"- 1-minute load average: {load_before[0]:.2f} before, {load_after[0]:.2f} after; other"
         " work on this 2-core machine inflates and spreads the timings, torch's most.",
     ]
-    print("redaction: its cost per turn against the normalisation...")
     text = report(rows, command, machine(), notes)
+    text += "\n" + languages_section(args.quick, command)
     previous = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
-    if (kept := previous.find(RAY_HEADING)) >= 0:  # benchmarks/ray_scoring.py's section
-        end = previous.find("\n## ", kept + len(RAY_HEADING))
-        text += "\n" + previous[kept : None if end < 0 else end + 1]
+    for kept in previous.split("\n## ")[1:]:  # the other scripts' sections (Ray, report scale)
+        if not f"## {kept}".startswith((LANGUAGES_HEADING, REDACTION_HEADING)):
+            text += "\n## " + kept.rstrip("\n") + "\n"
+    print("redaction: its cost per turn against the normalisation...")
     text += "\n" + redaction_section(21, command)
     args.output.write_text(text, encoding="utf-8")
     print(text)
