@@ -45,6 +45,7 @@ FIXTURES = REPO / "tests" / "fixtures"
 SHARED = REPO.parent / "shared"
 GOEMOTIONS = SHARED / "goemotions"
 XED = SHARED / "xed"
+BRIGHTER = SHARED / "brighter"
 
 PATIENCE_S = 120.0
 """How long to wait for another thread or process to make progress before calling it stuck."""

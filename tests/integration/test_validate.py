@@ -7,8 +7,14 @@ from pathlib import Path
 import pytest
 
 from jeffrey_affect._artifacts import MANIFEST_FILE, bundled_artifacts_dir
-from jeffrey_affect._validate import default_chat_sets
+from jeffrey_affect._validate import (
+    BRIGHTER_TARGETS,
+    UNSUPPORTED_SET,
+    default_chat_sets,
+    default_language_sets,
+)
 from jeffrey_affect.cli import main
+from tests.helpers import BRIGHTER
 
 
 def run_validate(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, object]]:
@@ -30,8 +36,13 @@ def test_validate_reports_every_check_and_writes_the_report(
     )
     checks = {c["name"]: c for c in out["checks"]}  # type: ignore[attr-defined]
     # GoEmotions 6, each chat set 3, situations 1, hard turns' 4 kinds and their celebrations 1,
-    # the artifacts 3
-    assert len(checks) == 6 + 3 * len(default_chat_sets()) + 1 + 4 + 1 + 3
+    # each language's chat set 3 and the unsupported set 1, BRIGHTER's languages where it lies
+    # beside the checkout, the artifacts 3
+    languages = default_language_sets()
+    brighter = len(BRIGHTER_TARGETS) if BRIGHTER.is_dir() else 0
+    assert len(languages) == 7
+    assert len(checks) == 6 + 3 * len(default_chat_sets()) + 1 + 4 + 1 + 3 * 6 + 1 + brighter + 3
+    assert checks[f"flagged as unsupported, {UNSUPPORTED_SET}"]["passed"]
     assert code == (0 if all(c["passed"] for c in checks.values()) else 1)
     for name in (
         "fallback available (prototypes load, match encoder)",
